@@ -1,0 +1,58 @@
+# WITI compendium: the two commands of the quick start, and a few more.
+#   make reproduce   install into .venv and run the whole pipeline
+#   make test        install the test extras and run the test suite (includes a full run and verify)
+#   make lab         open the notebooks in JupyterLab with the project's environment
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: reproduce test lab install install-test verify check-python constraints clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null || \
+	  { echo "make: Python 3.10 or newer is required as '$(PYTHON)' (try: sudo apt-get install python3, or make PYTHON=python3.11 ...)"; exit 2; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
+	  { echo "make: Python's venv module is missing (Debian/Ubuntu: sudo apt-get install python3-venv)"; exit 2; }
+
+# opencv-python (pulled in by rapidocr) needs the system's libGL; the headless build of the same version needs
+# nothing, so it replaces it.
+$(VENV)/.installed: pyproject.toml constraints.txt | check-python
+	@echo "make: installing the compendium and its pinned dependencies into $(VENV) (first time: a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=23"
+	$(PIP) install -c constraints.txt -e .
+	$(PIP) uninstall --yes opencv-python
+	$(PIP) install -c constraints.txt opencv-python-headless
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -c constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+reproduce: install
+	$(BIN)/compendium run
+
+verify: install
+	$(BIN)/compendium verify
+
+test: install-test
+	$(BIN)/python -m pytest
+
+lab: install
+	$(BIN)/python -m jupyter lab notebooks/
+
+# Re-resolve the pins (maintainers only): run with the oldest supported Python so every pin installs on 3.10+.
+constraints:
+	rm -rf /tmp/witi-constraints && $(PYTHON) -m venv /tmp/witi-constraints
+	/tmp/witi-constraints/bin/pip install --quiet -e '.[test]' opencv-python-headless
+	{ echo "# Pinned versions of every dependency (see Makefile: constraints)"; \
+	  /tmp/witi-constraints/bin/pip freeze --exclude-editable; } > constraints.txt
+
+clean:
+	rm -rf reports .cache

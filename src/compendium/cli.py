@@ -1,0 +1,216 @@
+"""The ``compendium`` command.
+
+Bad input (a missing folder, a changed raw file, an unknown stage, a malformed parameter, a corrupt image, an
+unknown code ...) prints one line ``compendium: FILE[:LINE]: what is wrong`` and exits with status 2; a bug in a
+stage exits with status 1. ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError
+
+EPILOG = "Stages: screenshots, transcripts, coding, themes, information_flow, report."
+
+
+def _paths(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--raw", default="data/raw", help="raw data folder (default: data/raw)")
+    p.add_argument("--derived", default="data/derived", help="derived data folder (default: data/derived)")
+    p.add_argument("--reports", default="reports", help="executed notebooks and HTML (default: reports)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel OCR workers (default: 1)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache folder for OCR results (default: .cache in the compendium folder)")
+    p.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a notebook parameter (repeatable), e.g. -p ocr_engine=rapidocr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser = argparse.ArgumentParser(prog="compendium", parents=[common],
+                                     description="Reproducible research compendium for the WITI digital "
+                                                 "ethnography (ships a SYNTHETIC corpus).", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"compendium {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="execute the notebooks in order with papermill",
+                       description="Execute the pipeline's notebooks in order, skipping stages whose inputs did "
+                                   "not change.", epilog=EPILOG)
+    _paths(p)
+    p.add_argument("--only", nargs="+", metavar="STAGE", help="run only these stages")
+    p.add_argument("--force", action="store_true", help="rerun stages even if their inputs did not change")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    p = sub.add_parser("verify", parents=[common], help="rerun into a temporary folder and compare with "
+                                                          "data/derived/MANIFEST.sha256",
+                       description="Rerun the whole pipeline into a temporary folder and compare every file with "
+                                   "data/derived/MANIFEST.sha256; exit 1 on any difference.")
+    _paths(p)
+    p.add_argument("--quiet", action="store_true", help="print only the differences")
+
+    p = sub.add_parser("synth", parents=[common], help="write a complete synthetic data/raw tree",
+                       description="Write a complete synthetic raw-data tree. The defaults reproduce the committed "
+                                   "data/raw byte for byte.")
+    p.add_argument("--out", required=True, help="folder to write (must be empty or absent)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the committed corpus's)")
+    p.add_argument("--scale", type=int, default=1, metavar="K", help="K times the default corpus (default: 1)")
+
+    p = sub.add_parser("deid", parents=[common], help="de-identification tools")
+    dsub = p.add_subparsers(dest="deid_command", metavar="SUBCOMMAND")
+    s = dsub.add_parser("scan", parents=[common], help="list file:line of every identifier found (exit 1 if any)",
+                        description="Scan files or folders for roster identifiers and identifier patterns. "
+                                    "Prints file:line: kind 'X***' (masked) and exits 1 if anything is found.")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--roster", default="data/raw/private/roster.csv",
+                   help="roster.csv (default: data/raw/private/roster.csv; patterns only if absent)")
+
+    p = sub.add_parser("export", parents=[common], help="export a REFI-QDA project")
+    esub = p.add_subparsers(dest="export_format", metavar="FORMAT")
+    e = esub.add_parser("qdpx", parents=[common], help="write a REFI-QDA .qdpx project",
+                        description="Write the sources, codebook and every coder's codings as a REFI-QDA "
+                                    "project (NVivo, ATLAS.ti, MAXQDA, QualCoder).")
+    e.add_argument("file")
+    e.add_argument("--raw", default="data/raw")
+    e.add_argument("--derived", default="data/derived")
+
+    p = sub.add_parser("import", parents=[common], help="import a REFI-QDA project")
+    isub = p.add_subparsers(dest="import_format", metavar="FORMAT")
+    i = isub.add_parser("qdpx", parents=[common], help="read a .qdpx into codebook.yml and coding CSVs",
+                        description="Read a REFI-QDA project: writes codebook.yml and one coding CSV per user.")
+    i.add_argument("file")
+    i.add_argument("--out", required=True)
+    return parser
+
+
+def _context(args, force: bool = False):
+    from . import runner
+
+    project = runner.find_project()
+    cwd = Path.cwd()
+    raw = (cwd / args.raw).resolve()
+    if not raw.is_dir():
+        raise InputError("raw data folder not found", args.raw)
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {args.jobs}", "--jobs")
+    return runner.Context(project=project, raw=raw, derived=(cwd / args.derived).resolve(),
+                          reports=(cwd / args.reports).resolve(),
+                          cache=(cwd / args.cache).resolve() if args.cache else (project / ".cache").resolve(),
+                          parameters=runner.parse_parameters(args.params), jobs=args.jobs,
+                          force=force or getattr(args, "force", False), quiet=getattr(args, "quiet", False))
+
+
+def cmd_run(args) -> int:
+    from . import runner
+
+    ctx = _context(args)
+    runner.select_stages(args.only)
+    runner.run(ctx, args.only)
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from . import manifest, runner
+
+    ctx = _context(args, force=True)
+    if not (ctx.derived / manifest.MANIFEST_NAME).is_file():
+        raise InputError("no manifest to verify against", ctx.derived / manifest.MANIFEST_NAME)
+    cmp = runner.verify(ctx)
+    for line in cmp.lines():
+        print(line)
+    if cmp.ok:
+        print(f"verify: OK, every file in {args.derived} reproduced byte for byte")
+        return 0
+    print(f"verify: {len(cmp.lines())} difference(s) from {args.derived}/{manifest.MANIFEST_NAME}",
+          file=sys.stderr)
+    return 1
+
+
+def cmd_synth(args) -> int:
+    from . import synth
+
+    out = Path(args.out)
+    if args.scale < 1:
+        raise InputError(f"--scale must be at least 1, not {args.scale}", "--scale")
+    synth.write_corpus(out, seed=synth.DEFAULT_SEED if args.seed is None else args.seed, scale=args.scale)
+    print(f"synth: wrote a synthetic corpus to {out}")
+    return 0
+
+
+def cmd_deid(args) -> int:
+    from . import deid
+
+    if args.deid_command != "scan":
+        raise InputError("usage: compendium deid scan PATH ...", "deid")
+    roster = Path(args.roster)
+    gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+    hits = gate.scan_paths(args.paths)
+    for h in hits:
+        print(h.format())
+    if hits:
+        print(f"deid: {len(hits)} identifier(s) found", file=sys.stderr)
+        return 1
+    print("deid: no identifiers found")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import qdpx
+
+    if args.export_format != "qdpx":
+        raise InputError("usage: compendium export qdpx FILE", "export")
+    qdpx.export_from_folders(Path(args.raw), Path(args.derived), Path(args.file))
+    print(f"export: wrote {args.file}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from . import qdpx
+
+    if args.import_format != "qdpx":
+        raise InputError("usage: compendium import qdpx FILE --out DIR", "import")
+    src = Path(args.file)
+    if not src.is_file():
+        raise InputError("no such file", src)
+    qdpx.import_(src, Path(args.out))
+    print(f"import: wrote codebook.yml and coding files to {args.out}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "verify": cmd_verify, "synth": cmd_synth, "deid": cmd_deid, "export": cmd_export,
+            "import": cmd_import}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as e:
+        if args.debug:
+            raise
+        print(f"compendium: {e.format()}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug, not bad input
+        from .runner import StageFailed
+
+        if args.debug:
+            raise
+        if isinstance(e, StageFailed):
+            print(f"compendium: {e}", file=sys.stderr)
+        else:
+            print(f"compendium: internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

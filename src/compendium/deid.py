@@ -1,0 +1,173 @@
+"""The de-identification gate: one module, used on inputs, on every stage's outputs, and by ``deid scan``.
+
+Two kinds of identifier are looked for:
+
+- **roster identifiers**: every display name, handle and alias in ``private/roster.csv`` (whole word,
+  case-insensitive; a handle also with its ``@``);
+- **identifier patterns**: e-mail addresses, phone numbers (Singapore and international), NRIC/FIN numbers,
+  student matriculation numbers, personal profile URLs and ``@handles``.
+
+A hit is reported as ``file:line: kind 'X***'`` with the identifier masked, so that the report itself leaks
+nothing. Bracketed de-identification placeholders (``[Friend 1]``) and pseudonyms (``P03``, ``M21``) are not
+identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+TEXT_SUFFIXES = {".csv", ".md", ".txt", ".yml", ".yaml", ".json", ".ipynb", ".html", ".svg", ".qde", ".xml",
+                 ".tex", ".cff"}
+
+PATTERNS: dict[str, re.Pattern] = {
+    "email": re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"),
+    "phone": re.compile(r"(?<![\w+])(?:\+65[ -]?[689]\d{3}[ -]?\d{4}|[689]\d{3}[ -]\d{4}|[689]\d{7}"
+                        r"|\+(?:[1-9]\d{0,2})[ -]?\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4})(?![\w])"),
+    "nric": re.compile(r"(?<![\w])[STFGM]\d{7}[A-Z](?![\w])"),
+    "matric": re.compile(r"(?<![\w])[AU]\d{7}[A-Z](?![\w])"),
+    "url": re.compile(r"(?i)(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|t)"
+                      r"\.(?:com|me)/[A-Za-z0-9_.-]+"),
+    # an @handle, but not a pseudonym written as a mention (@P07, @M21)
+    "handle": re.compile(r"(?<![\w@.])@(?![A-Z]\d{2,3}(?![\w]))[A-Za-z][A-Za-z0-9_.]{2,}(?<![.])"),
+}
+
+# Long base64 runs (embedded images in HTML and notebooks) and <style>/<script> blocks are not text a person reads;
+# they are blanked before scanning (keeping line numbers) so that CSS "@media" or image bytes are not reported.
+_BLANKABLE = [
+    re.compile(r"<style\b.*?</style>", re.S | re.I),
+    re.compile(r"<script\b.*?</script>", re.S | re.I),
+    re.compile(r"[A-Za-z0-9+/=]{120,}"),
+]
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    line: int
+    kind: str
+    masked: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind} '{self.masked}'"
+
+
+def mask(value: str) -> str:
+    """Keep the first character, hide the rest: ``'J***'``."""
+    value = value.strip()
+    return (value[:1] + "***") if value else "***"
+
+
+def load_roster(path: str | Path) -> pd.DataFrame:
+    """Read ``roster.csv`` (pseudonym, display_name, handle, aliases), checking columns and unique pseudonyms."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("roster not found", path)
+    from .tables import read_csv
+
+    try:
+        df = read_csv(path, dtype=str)
+    except Exception as e:  # pandas parser errors name no file
+        raise InputError(f"cannot read roster ({e})", path) from None
+    need = ["pseudonym", "display_name", "handle", "aliases"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
+    dup = df["pseudonym"].duplicated(keep="first")
+    if dup.any():
+        i = int(dup.idxmax())
+        raise InputError(f"duplicate pseudonym '{df.loc[i, 'pseudonym']}'", path, i + 2)
+    return df
+
+
+def roster_identifiers(roster: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(kind, identifier)`` pairs: display names, handles (with and without ``@``) and aliases."""
+    out: set[tuple[str, str]] = set()
+    for row in roster.itertuples():
+        if str(row.display_name).strip():
+            out.add(("name", str(row.display_name).strip()))
+        handle = str(row.handle).strip().lstrip("@")
+        if handle:
+            out.add(("handle", handle))
+        for alias in str(row.aliases).split(";"):
+            if alias.strip():
+                out.add(("alias", alias.strip()))
+    return sorted(out, key=lambda kv: (-len(kv[1]), kv[1].lower(), kv[0]))
+
+
+def roster_pattern(roster: pd.DataFrame) -> re.Pattern | None:
+    """One case-insensitive whole-word regex over every roster identifier (longest first)."""
+    ids = roster_identifiers(roster)
+    if not ids:
+        return None
+    alts = [r"\s+".join(re.escape(part) for part in ident.split()) for _, ident in ids]
+    return re.compile(r"(?i)(?<![\w])@?(?:" + "|".join(alts) + r")(?![\w])")
+
+
+class Gate:
+    """Scans text for identifiers. Build once per roster; reuse for every file."""
+
+    def __init__(self, roster: pd.DataFrame | None = None, allow: set[str] | None = None):
+        self.roster_re = roster_pattern(roster) if roster is not None and len(roster) else None
+        self.allow = {a.lower() for a in (allow or set())}
+
+    def scan_text(self, text: str, path: str = "<text>") -> list[Hit]:
+        for rx in _BLANKABLE:
+            text = rx.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+        hits: list[Hit] = []
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            if self.roster_re is not None:
+                for m in self.roster_re.finditer(line):
+                    if m.group(0).lower().lstrip("@") not in self.allow:
+                        hits.append(Hit(path, lineno, "roster identifier", mask(m.group(0))))
+            for kind, rx in PATTERNS.items():
+                for m in rx.finditer(line):
+                    if m.group(0).lower() not in self.allow:
+                        hits.append(Hit(path, lineno, kind, mask(m.group(0))))
+        return hits
+
+    def scan_file(self, path: str | Path, display: str | None = None) -> list[Hit]:
+        path = Path(path)
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        return self.scan_text(text, display or str(path))
+
+    def scan_paths(self, paths, relative_to: str | Path | None = None) -> list[Hit]:
+        """Scan files and folders (recursively; text files only)."""
+        hits: list[Hit] = []
+        for p in paths:
+            p = Path(p)
+            if not p.exists():
+                raise InputError("no such file or folder", p)
+            files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+            for f in files:
+                if f.suffix.lower() not in TEXT_SUFFIXES and p.is_dir():
+                    continue
+                shown = str(f.relative_to(relative_to)) if relative_to else str(f)
+                hits += self.scan_file(f, shown)
+        return hits
+
+
+def gate_or_raise(gate: Gate, paths, relative_to=None, labels: dict | None = None) -> None:
+    """Raise :class:`InputError` on the first identifier found (file:line: kind, masked).
+
+    Each path is shown relative to ``relative_to`` (default: itself, for a folder), prefixed with
+    ``labels[path]`` when given (for example the folder a staged output is going to).
+    """
+    hits = []
+    for p in paths:
+        root = Path(relative_to) if relative_to is not None else (Path(p) if Path(p).is_dir() else None)
+        found = gate.scan_paths([p], root)
+        label = (labels or {}).get(p)
+        if label:
+            found = [Hit(f"{label}/{h.path}", h.line, h.kind, h.masked) for h in found]
+        hits += found
+    if hits:
+        h = hits[0]
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise InputError(f"{h.kind} '{h.masked}' found: de-identification gate stopped the run{more}", h.path,
+                         h.line)

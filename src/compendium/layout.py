@@ -1,0 +1,319 @@
+"""From OCR line boxes to posts, and from posts on pages to threads.
+
+Only what a reader of the screenshot can see is used (the OCR boxes and the page width), never the
+renderer's own records. The visual grammar (SPEC 4) is read as a small state machine:
+
+    [title bar] ( [Pinned post] header  body-line+  footer )*
+
+- a **header** ends with a separator and a time: ``Name [@handle] [Admin] · 2h`` (``3d``, ``12 Mar``,
+  ``12 Mar 2023, 21:14``); OCR may drop spaces or read ``·`` as ``.``;
+- a **footer** is a reaction count, optionally ``· N replies``; the heart is often misread or lost;
+- **depth** comes from the left edge of a post's lines: the distinct left edges are clustered, the
+  smallest gap between clusters is the indentation step, and depth = (edge - base) / step. Edges are
+  measured relative to the page width so that a corpus captured at several widths still clusters.
+  :func:`assign_depths` fits base and step over all pages of a corpus (a page that holds replies
+  only has no depth-0 post to anchor it) and falls back to the page alone when the fit is poor.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from statistics import median
+
+import pandas as pd
+
+BADGES = ["Admin", "Moderator"]
+MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_D = r"[\dlIO|]"   # OCR reads 1 as l, I or |, and 0 as O
+_TIME = (rf"(?P<time>{_D}{{1,2}}\s?[mhd]|{_D}{{1,2}}\s?(?:{MONTHS})"
+         rf"(?:\s?{_D}{{4}}\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)")
+_DIGITS = str.maketrans("lIO|", "1101")
+HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*]\s*{_TIME}\s*$")
+FOOTER_RE = re.compile(
+    r"^\s*(?:[^\w\s]{1,2}|[VYvy])?\s*(?P<reactions>[\dlIO|]{1,5})\s*"
+    r"(?:[·•.,:\-*]?\s*(?P<replies>[\dlIO|]{1,4})\s*(?:rep[l1I]?(?:y|ies|les|i?es)))?\s*$")
+PINNED = "pinned post"
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width punctuation -> ASCII) and single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+# --------------------------------------------------------------------------------------------------
+# Lines
+# --------------------------------------------------------------------------------------------------
+
+def group_lines(words: pd.DataFrame) -> list[dict]:
+    """Merge OCR boxes that sit on the same visual line (vertical overlap), left to right."""
+    boxes = [dict(r) for r in words.to_dict("records") if str(r["text"]).strip()]
+    boxes.sort(key=lambda b: ((b["y0"] + b["y1"]) / 2, b["x0"]))
+    lines: list[dict] = []
+    for b in boxes:
+        cy = (b["y0"] + b["y1"]) / 2
+        for line in reversed(lines[-3:]):
+            h = min(b["y1"] - b["y0"], line["y1"] - line["y0"])
+            overlap = min(b["y1"], line["y1"]) - max(b["y0"], line["y0"])
+            if overlap > 0.5 * h and line["y0"] <= cy <= line["y1"]:
+                line["parts"].append(b)
+                line["y0"], line["y1"] = min(line["y0"], b["y0"]), max(line["y1"], b["y1"])
+                break
+        else:
+            lines.append({"parts": [b], "y0": b["y0"], "y1": b["y1"]})
+    for line in lines:
+        line["parts"].sort(key=lambda b: b["x0"])
+        line["x0"] = min(b["x0"] for b in line["parts"])
+        line["x1"] = max(b["x1"] for b in line["parts"])
+        line["text"] = normalise(" ".join(str(b["text"]) for b in line["parts"]))
+        line["conf"] = sum(float(b["conf"]) * len(str(b["text"])) for b in line["parts"]) / max(
+            1, sum(len(str(b["text"])) for b in line["parts"]))
+    lines.sort(key=lambda ln: (ln["y0"], ln["x0"]))
+    return lines
+
+
+def parse_header(text: str) -> dict | None:
+    """``Name [@handle] [badge] · TIME`` -> parts, or None if the line is not a header."""
+    m = HEADER_RE.match(text)
+    if not m:
+        return None
+    left, when = m.group("left").strip(), m.group("time")
+    badge = ""
+    for b in BADGES:
+        mm = re.search(rf"[\W_]*{b}[\W_]*$", left, flags=re.IGNORECASE)
+        if mm:
+            badge, left = b, left[:mm.start()].strip()
+            break
+    handle = ""
+    mm = re.search(r"\s*@\s?([\w.\-]+)\s*$", left)
+    if mm:
+        handle, left = mm.group(1), left[:mm.start()].strip()
+    left = re.sub(r"[^\w)\]]+$", "", left).strip()
+    if not left or not re.search(r"[A-Za-z]", left):
+        return None
+    return {"author": left, "handle": handle, "badge": badge, "timestamp": _clean_time(when)}
+
+
+def parse_header_lenient(text: str) -> dict | None:
+    """A line where a header must be (right after a footer) whose time did not read: split at the
+    last separator, or take the whole line as the name."""
+    m = re.match(r"^(?P<left>.*?\S)\s*[·•]\s*(?P<time>\S.*)$", text)
+    left, when = (m.group("left"), m.group("time")) if m else (text, "")
+    head = parse_header(f"{left} · 1h")
+    if head is None:
+        return None
+    head["timestamp"] = _clean_time(when)
+    return head
+
+
+def _clean_time(t: str) -> str:
+    t = re.sub(r"\s+", "", t)
+    t = t[:2].translate(_DIGITS) + t[2:] if not re.match(rf"^{_D}{{1,2}}(?:{MONTHS})", t) else t
+    m = re.match(rf"^({_D}{{1,2}})({MONTHS})(.*)$", t)
+    if m:
+        t = m.group(1).translate(_DIGITS) + m.group(2) + m.group(3).translate(_DIGITS)
+    m = re.match(rf"^(\d{{1,2}})({MONTHS})(?:(\d{{4}})[,.]?(\d{{1,2}})[:.](\d{{2}}))?$", t)
+    if m:
+        day, mon, year, hh, mi = m.groups()
+        return f"{day} {mon}" + (f" {year}, {int(hh):02d}:{mi}" if year else "")
+    return t
+
+
+def parse_footer(text: str) -> dict | None:
+    m = FOOTER_RE.match(text)
+    if not m:
+        return None
+    reactions = m.group("reactions").translate(_DIGITS)
+    replies = (m.group("replies") or "0").translate(_DIGITS)
+    if not reactions.isdigit() or not replies.isdigit() or not re.search(r"\d", m.group("reactions")):
+        return None
+    return {"reactions": int(reactions), "replies": int(replies)}
+
+
+def _is_pinned(text: str) -> bool:
+    return difflib.SequenceMatcher(None, text.lower(), PINNED).ratio() > 0.8
+
+
+# --------------------------------------------------------------------------------------------------
+# Posts on one page
+# --------------------------------------------------------------------------------------------------
+
+def parse_page(words: pd.DataFrame, width: int) -> list[dict]:
+    """OCR boxes of one page -> posts in reading order, with page-local depths.
+
+    Each post: ``post_index, depth, author, handle, badge, timestamp, text, reactions, replies,
+    confidence, boxes`` (line boxes ``[x0, y0, x1, y1]``), ``header_parts`` (OCR boxes of the header,
+    for redaction), ``x_left`` (left edge / page width).
+    """
+    lines = group_lines(words)
+    posts: list[dict] = []
+    cur: dict | None = None
+    for line in lines:
+        text = line["text"]
+        if _is_pinned(text):
+            continue
+        head = parse_header(text)
+        if head is None and cur is not None and cur["state"] == "footer" and not parse_footer(text):
+            head = parse_header_lenient(text)
+        if head:
+            cur = {**head, "state": "header", "header": line, "body": [], "footer": None,
+                   "reactions": None, "replies": 0}
+            posts.append(cur)
+            continue
+        if cur is None:
+            continue  # title bar or a post cut at the top of the capture
+        foot = parse_footer(text)
+        if foot and cur["body"] and cur["footer"] is None:
+            cur.update(foot)
+            cur["footer"] = line
+            cur["state"] = "footer"
+            continue
+        if cur["state"] == "footer":
+            continue  # stray text between a footer and the next header
+        cur["body"].append(line)
+    out = []
+    for i, p in enumerate(posts, 1):
+        lines_ = [p["header"]] + p["body"] + ([p["footer"]] if p["footer"] else [])
+        lefts = sorted(ln["x0"] for ln in lines_)
+        confs = [ln["conf"] for ln in lines_]
+        out.append({
+            "post_index": i, "depth": 0, "author": p["author"], "handle": p["handle"], "badge": p["badge"],
+            "timestamp": p["timestamp"], "text": " ".join(ln["text"] for ln in p["body"]),
+            "reactions": p["reactions"], "replies": p["replies"],
+            "confidence": round(sum(confs) / len(confs), 4),
+            "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
+            "header_parts": p["header"]["parts"],
+            "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],
+            "x_left": median(lefts) / width, "line_height": median(ln["y1"] - ln["y0"] for ln in lines_) / width,
+        })
+    _depths_local(out)
+    return out
+
+
+def _clusters(xs: list[float], tol: float) -> list[float]:
+    xs = sorted(xs)
+    groups: list[list[float]] = []
+    for x in xs:
+        if groups and x - groups[-1][-1] <= tol:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    return [median(g) for g in groups]
+
+
+def _tolerance(posts: list[dict]) -> float:
+    return 0.45 * median(p["line_height"] for p in posts) if posts else 0.01
+
+
+def _depths_local(posts: list[dict], step: float | None = None) -> None:
+    if not posts:
+        return
+    cs = _clusters([p["x_left"] for p in posts], _tolerance(posts))
+    gaps = [b - a for a, b in zip(cs, cs[1:])]
+    step = min(gaps) if gaps else step
+    for p in posts:
+        p["depth"] = 0 if not step else max(0, round((p["x_left"] - cs[0]) / step))
+
+
+def assign_depths(pages: list[list[dict]]) -> dict:
+    """Fit one indentation model (base, step; fractions of page width) over all pages and set depths.
+
+    Base is the leftmost cluster of post edges in the corpus; step is the median of the smallest
+    cluster gap of each page that shows two or more levels. A page the model does not fit (edges
+    more than a third of a step off a level) keeps its page-local depths. Returns the model.
+    """
+    allposts = [p for page in pages for p in page]
+    if not allposts:
+        return {"base": None, "step": None}
+    tol = _tolerance(allposts)
+    base = min(_clusters([p["x_left"] for p in allposts], tol))
+    steps = []
+    for page in pages:
+        cs = _clusters([p["x_left"] for p in page], _tolerance(page) if page else tol)
+        gaps = [b - a for a, b in zip(cs, cs[1:]) if b - a > tol]
+        if gaps:
+            steps.append(min(gaps))
+    step = median(steps) if steps else None
+    for page in pages:
+        if not page or not step:
+            continue
+        units = [(p["x_left"] - base) / step for p in page]
+        if all(abs(u - round(u)) < 0.34 and u > -0.34 for u in units):
+            for p, u in zip(page, units):
+                p["depth"] = max(0, round(u))
+        else:
+            _depths_local(page, step)
+    return {"base": base, "step": step}
+
+
+# --------------------------------------------------------------------------------------------------
+# Threads across pages
+# --------------------------------------------------------------------------------------------------
+
+def link_threads(pages: list[tuple[str, list[dict]]]) -> tuple[list[dict], list[dict]]:
+    """Parents and threads over pages given in order as ``(screenshot_id, posts)``.
+
+    Within the stream of posts (pages in order), the parent of a post at depth d is the nearest
+    earlier post at depth d-1, provided no post at a lower depth lies between (else unknown). A page
+    that starts with replies links them to the previous page only when the thread visibly continues:
+    the previous page ends at depth >= d-1. A depth-0 post starts a new thread; replies whose root
+    cannot be known start a thread of their own with an empty root.
+
+    Sets ``post_id``, ``parent_post_id`` ("" when unknown) and ``thread_id`` (``T001`` ..) on each post
+    and returns (posts, threads rows).
+    """
+    stream: list[dict] = []
+    threads: list[dict] = []
+    current = None
+    for sid, posts in pages:
+        prev_end = stream[-1]["depth"] if stream else None
+        for k, p in enumerate(posts):
+            p["screenshot_id"] = sid
+            p["post_id"] = f"{sid}#{p['post_index']}"
+            parent = None
+            d = p["depth"]
+            if d > 0:
+                on_page = posts[:k]
+                cand = None
+                for q in reversed(on_page):
+                    if q["depth"] < d:
+                        cand = q if q["depth"] == d - 1 else None
+                        break
+                else:
+                    # nothing lower on this page before p: look back across the page break
+                    if prev_end is not None and prev_end >= d - 1 and all(q["depth"] >= d for q in on_page):
+                        for q in reversed(stream):
+                            if q["depth"] < d:
+                                cand = q if q["depth"] == d - 1 else None
+                                break
+                parent = cand
+            if d == 0 or parent is None and (current is None or not _continues(p, posts[:k], current, prev_end)):
+                current = {"thread_id": f"T{len(threads) + 1:03d}", "root_post_id": p["post_id"] if d == 0 else "",
+                           "posts": []}
+                threads.append(current)
+            p["parent_post_id"] = parent["post_id"] if parent is not None else ""
+            p["thread_id"] = parent["thread_id"] if parent is not None else current["thread_id"]
+            if parent is not None and parent["thread_id"] != current["thread_id"]:
+                current = next(t for t in threads if t["thread_id"] == parent["thread_id"])
+            current["posts"].append(p)
+            stream.append(p)
+    rows = []
+    for t in threads:
+        ps = t["posts"]
+        rows.append({
+            "thread_id": t["thread_id"], "root_post_id": t["root_post_id"],
+            "screenshot_ids": ";".join(dict.fromkeys(p["screenshot_id"] for p in ps)),
+            "n_posts": len(ps), "n_replies": sum(1 for p in ps if p["depth"] > 0),
+            "max_depth": max(p["depth"] for p in ps),
+            "n_authors": len({p.get("author", "") for p in ps}),
+            "reactions": sum(int(p["reactions"] or 0) for p in ps),
+        })
+    return stream, rows
+
+
+def _continues(p: dict, before_on_page: list[dict], current: dict, prev_end) -> bool:
+    """A reply without a known parent still belongs to the current thread if it is not cut off."""
+    if before_on_page:
+        return True  # same page, no depth-0 in between (else current would have changed)
+    return prev_end is not None and prev_end >= p["depth"] - 1

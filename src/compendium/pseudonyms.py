@@ -1,0 +1,254 @@
+"""Roster pseudonyms: authors and mentions -> ``P01`` .. / ``M15`` .., tolerant of OCR errors.
+
+``roster.csv`` (private) has ``pseudonym, display_name, handle, aliases`` (aliases ";"-separated: first
+names, nicknames). Every form of every member (display name, handle, each alias, first word of the
+display name) is replaced, whole word and case-insensitive; forms of five letters or more also match
+approximately (difflib ratio >= 0.84), so an OCR reading like ``lrfan`` or ``Rachei`` is still caught.
+What cannot be matched is never passed through: an ``@`` mention or author that is not on the roster
+becomes ``[unknown member]`` and is listed for review.
+
+Fuzzy matching uses the standard library's difflib with a length prefilter; rapidfuzz would be faster
+but the corpus is small.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compendium.errors import InputError
+
+UNKNOWN = "[unknown member]"
+ANONYMOUS = "Anonymous member"
+FUZZY_MIN_LEN = 5
+FUZZY_RATIO = 0.84
+AUTHOR_RATIO = 0.8
+
+_TOKEN = re.compile(r"\w(?:[\w.'\-]*\w)?", re.UNICODE)
+_MENTION = re.compile(r"@\s?(\w(?:[\w.\-]*\w)?)")
+_PSEUDO = re.compile(r"^[PM]\d{2,}$")
+
+
+def _norm(s: str) -> str:
+    return " ".join(re.sub(r"[^\w.\s\-']", " ", str(s).lower()).split())
+
+
+@dataclass
+class Roster:
+    members: list[dict]
+    path: str = "roster.csv"
+    forms: dict = field(default_factory=dict)      # n_tokens -> list[(form tokens tuple, pseudonym)]
+
+    def __post_init__(self):
+        forms: dict[tuple, str] = {}
+        for m in self.members:
+            cands = [m["display_name"], m["handle"], *m["aliases"]]
+            words = str(m["display_name"]).split()
+            if words:
+                cands.append(words[0])
+            for c in cands:
+                toks = tuple(_TOKEN.findall(str(c).lower()))
+                if toks:
+                    forms.setdefault(toks, m["pseudonym"])
+        self.forms = {}
+        for toks, pseudo in sorted(forms.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+            self.forms.setdefault(len(toks), []).append((toks, pseudo))
+        self.by_name = {_norm(m["display_name"]): m["pseudonym"] for m in self.members}
+        self.by_handle = {str(m["handle"]).lower(): m["pseudonym"] for m in self.members}
+
+    @property
+    def pseudonyms(self) -> list[str]:
+        return [m["pseudonym"] for m in self.members]
+
+    def identifiers(self) -> list[str]:
+        """Every identifying form on the roster (for de-identification checks)."""
+        out = []
+        for m in self.members:
+            out += [m["display_name"], m["handle"], *m["aliases"]]
+        return sorted(set(out))
+
+
+def load_roster(path) -> Roster:
+    """Read ``roster.csv``; InputError naming the file and row for missing columns, empty or duplicate
+    pseudonyms and duplicate handles."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read roster: {exc.strerror or exc}", path) from None
+    reader = csv.DictReader(text.splitlines())
+    need = ["pseudonym", "display_name", "handle", "aliases"]
+    missing = [c for c in need if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
+    members, seen, handles = [], {}, {}
+    for i, row in enumerate(reader, start=2):
+        pseudo = (row["pseudonym"] or "").strip()
+        name = (row["display_name"] or "").strip()
+        handle = (row["handle"] or "").strip().lstrip("@")
+        if not pseudo or not name:
+            raise InputError("empty pseudonym or display_name", path, i)
+        if pseudo in seen:
+            raise InputError(f"duplicate pseudonym {pseudo!r} (first on line {seen[pseudo]})", path, i)
+        if handle and handle.lower() in handles:
+            raise InputError(f"duplicate handle for {pseudo} (first on line {handles[handle.lower()]})", path, i)
+        seen[pseudo] = i
+        if handle:
+            handles[handle.lower()] = i
+        aliases = [a.strip() for a in (row["aliases"] or "").split(";") if a.strip()]
+        members.append({"pseudonym": pseudo, "display_name": name, "handle": handle, "aliases": aliases})
+    return Roster(members, str(path))
+
+
+def roster_from_members(members: list[dict]) -> Roster:
+    """A Roster from synthdata ``members`` entries (key, pseudonym, display_name, handle, aliases)."""
+    return Roster([{"pseudonym": m["pseudonym"], "display_name": m["display_name"], "handle": m["handle"],
+                    "aliases": list(m.get("aliases") or [])} for m in members])
+
+
+_CONFUSABLE = str.maketrans({"l": "i", "1": "i", "|": "i", "!": "i", "0": "o"})
+
+
+def _canon(s: str) -> str:
+    """Fold characters OCR confuses (l/1/I, 0/O, rn/m) so that ``lrfan`` equals ``irfan``."""
+    return s.lower().replace("rn", "m").translate(_CONFUSABLE)
+
+
+def _similar(a: str, b: str) -> float:
+    if _canon(a) == _canon(b):
+        return 1.0
+    if abs(len(a) - len(b)) > 2:
+        return 0.0
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if sm.real_quick_ratio() < FUZZY_RATIO or sm.quick_ratio() < FUZZY_RATIO:
+        return 0.0
+    return sm.ratio()
+
+
+def match_author(author: str, roster: Roster) -> tuple[str, float]:
+    """(pseudonym, score) for an author as read; ``[unknown member]`` with score 0 if none is close."""
+    a = _norm(author)
+    if not a:
+        return UNKNOWN, 0.0
+    if difflib.SequenceMatcher(None, a, ANONYMOUS.lower()).ratio() >= AUTHOR_RATIO:
+        return ANONYMOUS, 1.0
+    if a in roster.by_name:
+        return roster.by_name[a], 1.0
+    squashed = a.replace(" ", "")
+    best, score = UNKNOWN, 0.0
+    for name, pseudo in roster.by_name.items():
+        r = difflib.SequenceMatcher(None, squashed, name.replace(" ", ""), autojunk=False).ratio()
+        if r > score:
+            best, score = pseudo, r
+    return (best, round(score, 4)) if score >= AUTHOR_RATIO else (UNKNOWN, 0.0)
+
+
+def match_handle(handle: str, roster: Roster) -> str | None:
+    h = str(handle).lower().lstrip("@")
+    if h in roster.by_handle:
+        return roster.by_handle[h]
+    best, score = None, 0.0
+    for cand, pseudo in roster.by_handle.items():
+        r = difflib.SequenceMatcher(None, h, cand, autojunk=False).ratio()
+        if r > score:
+            best, score = pseudo, r
+    if score >= 0.8:
+        return best
+    # "@Rachel": a first name or alias used as a mention
+    toks = tuple(_TOKEN.findall(h))
+    for toks_f, pseudo in roster.forms.get(len(toks), []):
+        if toks_f == toks or (len(h) >= FUZZY_MIN_LEN and _similar(" ".join(toks), " ".join(toks_f)) >= FUZZY_RATIO):
+            return pseudo
+    return None
+
+
+def _match_forms(tokens: list[str], roster: Roster) -> tuple[int, str] | None:
+    """Longest roster form starting at tokens[0]: (n_tokens, pseudonym)."""
+    for n in sorted(roster.forms, reverse=True):
+        if n > len(tokens):
+            continue
+        window = [t.lower() for t in tokens[:n]]
+        joined = " ".join(window)
+        for toks, pseudo in roster.forms[n]:
+            if tuple(window) == toks:
+                return n, pseudo
+        if len(joined) >= FUZZY_MIN_LEN:
+            for toks, pseudo in roster.forms[n]:
+                form = " ".join(toks)
+                if len(form) >= FUZZY_MIN_LEN and _similar(joined, form) >= FUZZY_RATIO:
+                    return n, pseudo
+    return None
+
+
+def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:
+    """Replace mentions in ``text``; returns (new text, review items for masked unknown mentions).
+
+    ``@handle`` -> ``@P05``; names, first names and aliases (whole word, case-insensitive, fuzzy for
+    forms of five or more letters) -> ``P05``; an unknown ``@Name`` -> ``@[unknown member]``.
+    """
+    review: list[dict] = []
+
+    def sub_mention(m: re.Match) -> str:
+        pseudo = match_handle(m.group(1), roster)
+        if pseudo:
+            return "@" + pseudo
+        review.append({"kind": "mention", "original": m.group(0), "masked": "@" + UNKNOWN})
+        return "@" + UNKNOWN
+
+    text = _MENTION.sub(sub_mention, str(text))
+    spans = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    out, pos, i = [], 0, 0
+    while i < len(spans):
+        start, end, tok = spans[i]
+        if _PSEUDO.match(tok) or tok == "unknown" and text[start - 1:start] == "[":
+            i += 1
+            continue
+        hit = _match_forms([s[2] for s in spans[i:i + 4]], roster)
+        if hit:
+            n, pseudo = hit
+            out.append(text[pos:start])
+            out.append(pseudo)
+            pos = spans[i + n - 1][1]
+            i += n
+        else:
+            i += 1
+    out.append(text[pos:])
+    return "".join(out), review
+
+
+def identifier_spans(text: str, roster: Roster) -> list[tuple[int, int]]:
+    """Character spans ``[start, end)`` in ``text`` that identify a member or look like one
+    (``@`` mentions, roster forms incl. fuzzy matches): what a redaction must cover."""
+    spans = [(m.start(), m.end()) for m in _MENTION.finditer(str(text))]
+    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(str(text))]
+    i = 0
+    while i < len(toks):
+        hit = _match_forms([t[2] for t in toks[i:i + 4]], roster)
+        if hit:
+            spans.append((toks[i][0], toks[i + hit[0] - 1][1]))
+            i += hit[0]
+        else:
+            i += 1
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def write_roster(members: list[dict], path) -> Path:
+    """Write ``roster.csv`` from synthdata ``members`` (aliases joined with ";"), sorted by pseudonym."""
+    import pandas as pd
+
+    from compendium.tables import write_csv
+
+    rows = [{"pseudonym": m["pseudonym"], "display_name": m["display_name"], "handle": m["handle"],
+             "aliases": ";".join(m.get("aliases") or [])} for m in members]
+    df = pd.DataFrame(rows, columns=["pseudonym", "display_name", "handle", "aliases"])
+    return write_csv(df.sort_values("pseudonym", kind="mergesort"), path)

@@ -1,0 +1,327 @@
+"""Run the pipeline: six papermill-parameterised notebooks in order, each a stage of a small DAG.
+
+For each stage the runner
+
+1. fingerprints its inputs (the notebook, the parameters, the ``compendium`` package, the raw files and the upstream
+   derived files it reads) and skips it when the fingerprint matches the last successful run;
+2. executes the notebook with papermill into a *staging* folder beside ``data/derived``;
+3. passes everything the stage wrote, and the executed notebook and its HTML, through the de-identification gate;
+4. only then moves the outputs into place: a failed stage leaves the last good outputs untouched.
+
+At the end ``data/derived/MANIFEST.sha256`` lists every derived file. ``verify`` reruns everything into a temporary
+folder and compares that manifest with the committed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import deid, manifest
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    notebook: str
+    raw_inputs: tuple[str, ...]  # glob patterns relative to the raw folder
+    derived_inputs: tuple[str, ...]  # files relative to the derived folder, written by upstream stages
+    outputs: tuple[str, ...]  # files, or folders ending in "/", relative to the derived folder
+    needs_private: bool = False
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("screenshots", "01_screenshots.ipynb",
+          ("private/roster.csv", "private/screenshots/*"), (),
+          ("posts.csv", "threads.csv", "ocr_quality.csv", "redacted/"), needs_private=True),
+    Stage("transcripts", "02_transcripts.ipynb",
+          ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
+          ("segments.csv",)),
+    Stage("coding", "03_coding.ipynb",
+          ("codebook.yml", "coding/*", "transcripts/*", "fieldnotes/*", "participants.csv"),
+          ("segments.csv", "posts.csv"),
+          ("coding.csv", "reliability.csv", "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv",
+           "witi.qdpx")),
+    Stage("themes", "04_themes.ipynb", ("codebook.yml",),
+          ("coding.csv", "segments.csv", "posts.csv"),
+          ("themes.csv", "theme_quotes.csv", "code_cooccurrence.csv")),
+    Stage("information_flow", "05_information_flow.ipynb", (),
+          ("posts.csv", "threads.csv"),
+          ("interactions.csv", "network_metrics.csv")),
+    Stage("report", "06_report.ipynb", ("study.yml", "codebook.yml", "participants.csv", "coding/*"),
+          ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
+           "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "themes.csv", "theme_quotes.csv",
+           "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv"),
+          ("figures/", "tables/", "checklists/")),
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
+PATH_PARAMETERS = ("raw_dir", "derived_dir", "out_dir", "cache_dir")
+
+
+def find_project(start: str | Path | None = None) -> Path:
+    """The compendium folder: the nearest folder at or above ``start`` holding ``notebooks/01_screenshots.ipynb``."""
+    here = Path(start or os.getcwd()).resolve()
+    for p in (here, *here.parents):
+        if (p / "notebooks" / STAGES[0].notebook).is_file():
+            return p
+    raise InputError("not inside a compendium folder (no notebooks/01_screenshots.ipynb here or above)", here)
+
+
+def parse_parameters(items: list[str] | None) -> dict:
+    """``["NAME=VALUE", ...]`` -> dict; VALUE is read as a YAML scalar (``3`` -> int, ``true`` -> bool)."""
+    import yaml
+
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InputError(f"malformed parameter '{item}': expected NAME=VALUE with NAME a Python identifier",
+                             "-p")
+        try:
+            out[name] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            out[name] = value
+    return out
+
+
+def _package_digest() -> str:
+    h = hashlib.sha256()
+    pkg = Path(__file__).parent
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(p.relative_to(pkg).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _raw_files(raw: Path, patterns) -> list[Path]:
+    files: set[Path] = set()
+    for pat in patterns:
+        files.update(p for p in raw.glob(pat) if p.is_file())
+    return sorted(files)
+
+
+@dataclass
+class Context:
+    project: Path
+    raw: Path
+    derived: Path
+    reports: Path
+    cache: Path
+    parameters: dict
+    jobs: int = 1
+    force: bool = False
+    quiet: bool = False
+    roster: Path | None = None
+
+    @property
+    def notebooks(self) -> Path:
+        return self.project / "notebooks"
+
+    def rel(self, p: Path) -> str:
+        """Path as the notebook (running in ``notebooks/``) should see it: relative, never absolute."""
+        return os.path.relpath(Path(p).resolve(), self.notebooks.resolve())
+
+    def log(self, msg: str) -> None:
+        if not self.quiet:
+            print(msg, flush=True)
+
+
+def _known_parameters(nb_path: Path) -> dict:
+    import papermill
+
+    return papermill.inspect_notebook(str(nb_path))
+
+
+def stage_parameters(ctx: Context, stage: Stage, staging: Path) -> dict:
+    known = _known_parameters(ctx.notebooks / stage.notebook)
+    params = {"raw_dir": ctx.rel(ctx.raw), "derived_dir": ctx.rel(ctx.derived), "out_dir": ctx.rel(staging),
+              "cache_dir": ctx.rel(ctx.cache), "jobs": ctx.jobs}
+    params.update(ctx.parameters)
+    return {k: v for k, v in params.items() if k in known}
+
+
+def fingerprint(ctx: Context, stage: Stage, params: dict) -> str:
+    h = hashlib.sha256()
+    h.update((ctx.notebooks / stage.notebook).read_bytes())
+    stable = {k: v for k, v in params.items() if k not in ("out_dir", "jobs", "cache_dir")}
+    h.update(json.dumps(stable, sort_keys=True).encode())
+    h.update(_package_digest().encode())
+    for f in _raw_files(ctx.raw, stage.raw_inputs):
+        h.update(f.relative_to(ctx.raw).as_posix().encode())
+        h.update(manifest.sha256_file(f).encode())
+    for rel in stage.derived_inputs:
+        f = ctx.derived / rel
+        h.update(rel.encode())
+        h.update(manifest.sha256_file(f).encode() if f.is_file() else b"absent")
+    return h.hexdigest()
+
+
+def _outputs_present(root: Path, stage: Stage) -> bool:
+    return all((root / o.rstrip("/")).exists() for o in stage.outputs)
+
+
+def scrub_notebook(nb) -> None:
+    """Remove absolute paths and run times that papermill records, so reports say nothing of the machine."""
+    pm = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path", "start_time", "end_time", "duration", "environment_variables"):
+        pm.pop(key, None)
+    for cell in nb.cells:
+        cpm = cell.metadata.get("papermill", {})
+        for key in ("start_time", "end_time", "duration"):
+            cpm.pop(key, None)
+        cell.metadata.get("execution", {}).clear()
+
+
+def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path) -> None:
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    try:
+        papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
+                                   cwd=str(ctx.notebooks), kernel_name="python3", progress_bar=False,
+                                   log_output=False, report_mode=False)
+    except papermill.PapermillExecutionError as e:
+        if e.ename == "InputError":
+            raise InputError(e.evalue) from None
+        raise StageFailed(f"stage '{stage.name}' failed: {e.ename}: {e.evalue} "
+                          f"(executed notebook: {out_nb})") from None
+    nb = nbformat.read(str(out_nb), as_version=4)
+    scrub_notebook(nb)
+    nbformat.write(nb, str(out_nb))
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    out_nb.with_suffix(".html").write_text(html, encoding="utf-8")
+
+
+class StageFailed(RuntimeError):
+    """A notebook failed for a reason other than bad input (a bug): exit status 1."""
+
+
+def _move_into_place(src_root: Path, dst_root: Path, rel: str) -> None:
+    src, dst = src_root / rel.rstrip("/"), dst_root / rel.rstrip("/")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.is_dir() and not dst.is_symlink():
+        trash = dst.with_name(f".old-{dst.name}-{os.getpid()}")
+        os.replace(dst, trash)
+        os.replace(src, dst)
+        shutil.rmtree(trash)
+    else:
+        os.replace(src, dst)
+
+
+def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
+    """Run one stage; returns 'ran', 'skipped' or 'unavailable'."""
+    if stage.needs_private and not _raw_files(ctx.raw, stage.raw_inputs[1:]):
+        if _outputs_present(ctx.derived, stage):
+            ctx.log(f"  {stage.name:<17} kept (no private screenshots here; using the de-identified tables)")
+            return "unavailable"
+        raise InputError(f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs",
+                         ctx.raw / "private")
+    for rel in stage.derived_inputs:
+        if not (ctx.derived / rel).is_file():
+            raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
+                             ctx.derived / rel)
+    stamp_dir = ctx.reports / ".stamps"
+    stamp = stamp_dir / f"{stage.name}.sha256"
+    nb_out = ctx.reports / stage.notebook
+    probe = stage_parameters(ctx, stage, ctx.derived)  # out_dir is not part of the fingerprint
+    fp = fingerprint(ctx, stage, probe)
+    if (not ctx.force and stamp.is_file() and stamp.read_text().strip() == fp and nb_out.is_file()
+            and _outputs_present(ctx.derived, stage)):
+        ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
+        return "skipped"
+    ctx.derived.mkdir(parents=True, exist_ok=True)
+    ctx.reports.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.derived.parent))
+    rstaging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.reports))
+    t0 = time.perf_counter()
+    try:
+        params = stage_parameters(ctx, stage, staging)
+        tmp_nb = rstaging / stage.notebook
+        _execute(ctx, stage, params, tmp_nb)
+        missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
+        if missing:
+            raise StageFailed(f"stage '{stage.name}' did not write {', '.join(missing)}")
+        deid.gate_or_raise(gate, [staging, rstaging], labels={staging: ctx.derived.name, rstaging: ctx.reports.name})
+        for o in stage.outputs:
+            _move_into_place(staging, ctx.derived, o)
+        for name in (stage.notebook, Path(stage.notebook).with_suffix(".html").name):
+            _move_into_place(rstaging, ctx.reports, name)
+        stamp_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fp + "\n")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(rstaging, ignore_errors=True)
+    ctx.log(f"  {stage.name:<17} ran in {time.perf_counter() - t0:.1f} s")
+    return "ran"
+
+
+def select_stages(only: list[str] | None) -> list[Stage]:
+    if not only:
+        return list(STAGES)
+    unknown = [s for s in only if s not in STAGE_NAMES]
+    if unknown:
+        raise InputError(f"unknown stage '{unknown[0]}' (stages: {', '.join(STAGE_NAMES)})", "--only")
+    return [s for s in STAGES if s.name in only]
+
+
+def check_parameters(ctx: Context) -> None:
+    known: set[str] = set()
+    for s in STAGES:
+        known.update(_known_parameters(ctx.notebooks / s.notebook))
+    for name in ctx.parameters:
+        if name not in known or name in PATH_PARAMETERS:
+            usable = sorted(k for k in known if k not in PATH_PARAMETERS)
+            raise InputError(f"unknown parameter '{name}' (notebook parameters: {', '.join(usable)})", "-p")
+
+
+def make_gate(ctx: Context) -> deid.Gate:
+    roster = ctx.roster or (ctx.raw / "private" / "roster.csv")
+    return deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+
+
+def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
+    """Run the selected stages in order; returns ``{stage: 'ran'|'skipped'|'unavailable'}``."""
+    stages = select_stages(only)
+    if not (ctx.raw / manifest.MANIFEST_NAME).is_file() and ctx.raw.is_dir():
+        raise InputError(f"{manifest.MANIFEST_NAME} missing: raw data are checked against it before any stage "
+                         "runs", ctx.raw)
+    manifest.check_raw(ctx.raw)
+    check_parameters(ctx)
+    gate = make_gate(ctx)
+    ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
+    results = {}
+    for stage in stages:
+        results[stage.name] = run_stage(ctx, stage, gate)
+    if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():
+        manifest.write(ctx.derived)
+    return results
+
+
+def verify(ctx: Context) -> manifest.Comparison:
+    """Rerun every stage into a temporary folder and compare with ``derived/MANIFEST.sha256``."""
+    expected = manifest.read(ctx.derived / manifest.MANIFEST_NAME)
+    with tempfile.TemporaryDirectory(prefix="compendium-verify-") as tmp:
+        tmp = Path(tmp)
+        fresh = Context(ctx.project, ctx.raw, tmp / "derived", tmp / "reports", ctx.cache, dict(ctx.parameters),
+                        jobs=ctx.jobs, force=True, quiet=ctx.quiet, roster=ctx.roster)
+        if not _raw_files(ctx.raw, STAGES[0].raw_inputs[1:]):
+            # Without the private screenshots the first stage cannot rerun: start from its committed outputs.
+            fresh.derived.mkdir(parents=True)
+            for o in STAGES[0].outputs:
+                src = ctx.derived / o.rstrip("/")
+                if src.is_dir():
+                    shutil.copytree(src, fresh.derived / o.rstrip("/"))
+                elif src.is_file():
+                    shutil.copy2(src, fresh.derived / o)
+        run(fresh)
+        actual = manifest.compute(fresh.derived)
+    return manifest.compare(expected, actual)

@@ -1,0 +1,46 @@
+import pandas as pd
+import pytest
+
+from compendium import deid
+
+from conftest import RAW
+
+ROSTER = pd.DataFrame([{"pseudonym": "P01", "display_name": "Lim Jia Hui", "handle": "jiahui.lim",
+                        "aliases": "Jia Hui;JH"},
+                       {"pseudonym": "M15", "display_name": "Vikram Nair", "handle": "vik_n", "aliases": "Vik"}])
+
+
+@pytest.mark.parametrize("planted,kind", [
+    ("Lim Jia Hui", "roster identifier"), ("jia hui", "roster identifier"), ("@jiahui.lim", "roster identifier"),
+    ("Vik", "roster identifier"), ("someone@example.com", "email"), ("+65 9123 4567", "phone"),
+    ("91234567", "phone"), ("+44 20 7946 0958", "phone"), ("S1234567D", "nric"), ("A0123456X", "matric"),
+    ("facebook.com/some.person", "url"), ("@stranger_99", "handle"),
+])
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_planted_identifiers_are_found_and_masked(planted, kind, where):
+    line = {"start": f"{planted} said hello", "middle": f"so then {planted} said", "end": f"thanks {planted}"}[where]
+    hits = deid.Gate(ROSTER).scan_text("first line\n" + line + "\n", "x.txt")
+    assert hits, (planted, where)
+    assert hits[0].line == 2 and hits[0].kind == kind
+    assert planted not in hits[0].format() and hits[0].masked.endswith("***")
+
+
+@pytest.mark.parametrize("clean", [
+    "[Friend 1] told P01 and @P07 about it", "Vikramaditya is not a member", "a JHS style answer",
+    "score 12/20, 2023-03-04, 21:14", "@media print { }", "the loop of Henle",
+])
+def test_placeholders_pseudonyms_and_ordinary_text_pass(clean):
+    assert deid.Gate(ROSTER).scan_text(clean) == []
+
+
+def test_committed_raw_interviews_and_notes_are_clean():
+    gate = deid.Gate(deid.load_roster(RAW / "private" / "roster.csv"))
+    assert gate.scan_paths([RAW / "transcripts", RAW / "fieldnotes", RAW / "coding"]) == []
+
+
+def test_duplicate_pseudonym_in_roster(tmp_path):
+    p = tmp_path / "roster.csv"
+    p.write_text("pseudonym,display_name,handle,aliases\nP01,A B,ab,\nP01,C D,cd,\n")
+    with pytest.raises(Exception) as e:
+        deid.load_roster(p)
+    assert "roster.csv:3" in str(e.value) and "duplicate pseudonym" in str(e.value)
