@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from conftest import RAW, ROOT, compendium
+from conftest import RAW, compendium
 
 COMMANDS = [["run"], ["verify"], ["synth"], ["deid"], ["deid", "scan"], ["export", "qdpx"], ["import", "qdpx"]]
 

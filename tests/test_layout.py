@@ -3,13 +3,10 @@
 These tests build OCR-like line boxes directly (no OCR), so they are fast and exact.
 """
 
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from compendium import layout  # noqa: E402
 

@@ -1,12 +1,9 @@
 """OCR wrapper: bad images, caching, dark themes, determinism."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from compendium import ocr, render  # noqa: E402
 from compendium.errors import InputError  # noqa: E402

@@ -1,11 +1,8 @@
 """Roster loading and OCR-tolerant pseudonymisation."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from compendium import pseudonyms as ps  # noqa: E402
 from compendium.errors import InputError  # noqa: E402

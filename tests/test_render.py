@@ -1,13 +1,10 @@
 """Renderer: pagination, drawing, determinism, transcription rows."""
 
 import hashlib
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from compendium import render  # noqa: E402
 from compendium.errors import InputError  # noqa: E402

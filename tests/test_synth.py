@@ -1,4 +1,3 @@
-import filecmp
 
 import pandas as pd
 import pytest

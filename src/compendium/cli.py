@@ -29,8 +29,9 @@ def _paths(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --debug is accepted before or after the command; SUPPRESS keeps a subcommand from resetting it
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     parser = argparse.ArgumentParser(prog="compendium", parents=[common],
                                      description="Reproducible research compendium for the WITI digital "
                                                  "ethnography (ships a SYNTHETIC corpus).", epilog=EPILOG)
@@ -187,6 +188,7 @@ COMMANDS = {"run": cmd_run, "verify": cmd_verify, "synth": cmd_synth, "deid": cm
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
     if not args.command:
         parser.print_help()
         return 2

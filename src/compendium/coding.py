@@ -285,7 +285,7 @@ def consensus(coded_units: pd.DataFrame, lead: str = "A", rule: str = "union") -
         disagreements; sources the lead did not code keep the other coder's codes.
     """
     if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
+        raise InputError(f"consensus rule must be one of {', '.join(RULES)}, not {rule!r}", "parameter consensus_rule")
     cols = ["unit_id", "source_id", "code_id", "coders", "agreement"]
     if coded_units.empty:
         return pd.DataFrame(columns=cols)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from os import PathLike
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """Bad input: a file (and line or row) and what is wrong with it."""
 
     def __init__(self, message: str, path: str | PathLike | None = None, line: int | None = None):

@@ -116,6 +116,8 @@ def reliability(rel: pd.DataFrame):
 
 def network(interactions: pd.DataFrame, metrics: pd.DataFrame, seed: int = 2107):
     """Reply network: who answers whom; node size by weighted degree, colour by role."""
+    if "self_reply" in interactions:
+        interactions = interactions[~interactions["self_reply"].astype(str).str.lower().eq("true")]
     g = nx.DiGraph()
     for m in metrics.itertuples():
         g.add_node(m.member)
@@ -135,7 +137,8 @@ def network(interactions: pd.DataFrame, metrics: pd.DataFrame, seed: int = 2107)
     nx.draw_networkx_labels(g, pos, labels={n: n for n in nodes}, font_size=6, ax=ax)
     for role, colour in ROLE_COLOURS.items():
         ax.scatter([], [], color=colour, label=role, s=20)
-    ax.legend(loc="lower left", frameon=False, fontsize=7, title="role in WITI threads", title_fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, title="role in WITI threads",
+              title_fontsize=7)
     ax.set_axis_off()
     ax.set_title("Who replies to whom (pseudonyms)", fontsize=10)
     return fig

@@ -28,7 +28,7 @@ BADGES = ["Admin", "Moderator"]
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 _D = r"[\dlIO|]"   # OCR reads 1 as l, I or |, and 0 as O
 _TIME = (rf"(?P<time>{_D}{{1,2}}\s?[mhd]|{_D}{{1,2}}\s?(?:{MONTHS})"
-         rf"(?:\s?{_D}{{4}}\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)")
+         rf"(?:\s?{_D}{{4}}(?:\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)?)")
 _DIGITS = str.maketrans("lIO|", "1101")
 HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*]\s*{_TIME}\s*$")
 FOOTER_RE = re.compile(
@@ -40,6 +40,39 @@ PINNED = "pinned post"
 def normalise(text: str) -> str:
     """NFKC (full-width punctuation -> ASCII) and single spaces."""
     return " ".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+_AMBIGUOUS_LOWER = set("scovwxzil")   # lower-case letters that look like their capitals (or like I)
+
+
+def _fix_token(token: str) -> str:
+    m = re.fullmatch(r"([\[(\"'‘“]*)(.*?)([\]),.;:!?\"'’”]*)", token)
+    pre, tok, post = m.groups()
+    letters = [c for c in tok if c.isalpha()]
+    if len(letters) >= 2 and tok.isalnum():
+        if any(c.isupper() for c in letters[1:]) and all(c.isupper() or c in _AMBIGUOUS_LOWER for c in letters):
+            up = "".join(c.upper() for c in tok)
+            tok = up.replace("L", "I") if "l" in tok and "L" not in tok else up
+        elif re.fullmatch(r"[IVX][IVXl]*", tok) and "l" in tok and tok != "Ill":   # roman: Vll -> VII
+            tok = tok.replace("l", "I")
+    if re.fullmatch(r"Y[l|I]", tok):                              # year of study: Yl -> Y1
+        tok = "Y1"
+    elif tok in ("l", "i"):                                        # the pronoun
+        tok = "I"
+    elif re.fullmatch(r"l['’](m|ll|ve|d)", tok):
+        tok = "I" + tok[1:]
+    elif re.fullmatch(r"[a-z]*0[a-z]*", tok) and any(c.isalpha() for c in tok):  # s0 -> so
+        tok = tok.replace("0", "o")
+    return pre + tok + post
+
+
+def fix_text(text: str) -> str:
+    """Undo systematic OCR slips in body text: case of ambiguous letters in capitalised tokens
+    (``OsCE``, ``WiTl``), ``l``/``I``/``1`` in roman numerals, ``Yl``, the pronoun ``l``, ``s0``, and
+    spaces lost after punctuation (``answer.One`` -> ``answer. One``)."""
+    text = re.sub(r"(?<=[a-z0-9\)])([.!?])(?=[A-Z\[])", r"\1 ", text)
+    text = re.sub(r"(?<=[A-Za-z0-9\)])([,;:])(?=[A-Za-z\[])", r"\1 ", text)
+    return re.sub(r"[^\s]+", lambda m: _fix_token(m.group(0)), text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -86,9 +119,11 @@ def parse_header(text: str) -> dict | None:
             badge, left = b, left[:mm.start()].strip()
             break
     handle = ""
-    mm = re.search(r"\s*@\s?([\w.\-]+)\s*$", left)
+    mm = re.search(r"\s*@\s?([\w.\-]+)(?:\s+(\S{1,5}))?\s*$", left)
     if mm:
         handle, left = mm.group(1), left[:mm.start()].strip()
+        if mm.group(2) and not badge:   # a badge the OCR misread (a pill is hard to read)
+            badge = max(BADGES, key=lambda b: difflib.SequenceMatcher(None, b.lower(), mm.group(2).lower()).ratio())
     left = re.sub(r"[^\w)\]]+$", "", left).strip()
     if not left or not re.search(r"[A-Za-z]", left):
         return None
@@ -113,10 +148,10 @@ def _clean_time(t: str) -> str:
     m = re.match(rf"^({_D}{{1,2}})({MONTHS})(.*)$", t)
     if m:
         t = m.group(1).translate(_DIGITS) + m.group(2) + m.group(3).translate(_DIGITS)
-    m = re.match(rf"^(\d{{1,2}})({MONTHS})(?:(\d{{4}})[,.]?(\d{{1,2}})[:.](\d{{2}}))?$", t)
+    m = re.match(rf"^(\d{{1,2}})({MONTHS})(?:(\d{{4}})(?:[,.]?(\d{{1,2}})[:.](\d{{2}}))?)?$", t)
     if m:
         day, mon, year, hh, mi = m.groups()
-        return f"{day} {mon}" + (f" {year}, {int(hh):02d}:{mi}" if year else "")
+        return f"{day} {mon}" + (f" {year}" if year else "") + (f", {int(hh):02d}:{mi}" if hh else "")
     return t
 
 
@@ -179,7 +214,7 @@ def parse_page(words: pd.DataFrame, width: int) -> list[dict]:
         confs = [ln["conf"] for ln in lines_]
         out.append({
             "post_index": i, "depth": 0, "author": p["author"], "handle": p["handle"], "badge": p["badge"],
-            "timestamp": p["timestamp"], "text": " ".join(ln["text"] for ln in p["body"]),
+            "timestamp": p["timestamp"], "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
             "reactions": p["reactions"], "replies": p["replies"],
             "confidence": round(sum(confs) / len(confs), 4),
             "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],

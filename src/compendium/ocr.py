@@ -43,7 +43,7 @@ def engine_version(engine: str = "rapidocr") -> str:
         from importlib.metadata import version
 
         return version("rapidocr_onnxruntime")
-    raise ValueError(f"unknown OCR engine {engine!r}; available: rapidocr")
+    raise InputError(f"unknown OCR engine {engine!r}; available: rapidocr", "parameter ocr_engine")
 
 
 def _rapidocr():
@@ -167,7 +167,7 @@ def read_words(image, engine: str = "rapidocr", cache_dir=None) -> pd.DataFrame:
         rows = json.loads(cache_file.read_text(encoding="utf-8"))
     else:
         if engine != "rapidocr":
-            raise ValueError(f"unknown OCR engine {engine!r}; available: rapidocr")
+            raise InputError(f"unknown OCR engine {engine!r}; available: rapidocr", "parameter ocr_engine")
         rows = _run_rapidocr(preprocess(arr))
         if cache_file is not None:
             cache_file.parent.mkdir(parents=True, exist_ok=True)

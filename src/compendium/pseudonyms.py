@@ -183,6 +183,26 @@ def _match_forms(tokens: list[str], roster: Roster) -> tuple[int, str] | None:
     return None
 
 
+def _exact_pattern(roster: Roster) -> tuple[re.Pattern | None, dict[str, str]]:
+    """A whole-word regex over every roster form, for forms glued to punctuation ("first.Vikram", "Deepa's")
+    that the token pass cannot see. Cached on the roster."""
+    cached = getattr(roster, "_exact", None)
+    if cached is not None:
+        return cached
+    forms = {" ".join(toks): pseudo for n in roster.forms for toks, pseudo in roster.forms[n]}
+    alts = [r"\s+".join(re.escape(part) for part in f.split()) for f in sorted(forms, key=lambda f: (-len(f), f))]
+    rx = re.compile(r"(?i)(?<![\w])(?:" + "|".join(alts) + r")(?![\w])") if alts else None
+    roster._exact = (rx, forms)
+    return roster._exact
+
+
+def _exact_spans(text: str, roster: Roster) -> list[tuple[int, int, str]]:
+    rx, forms = _exact_pattern(roster)
+    if rx is None:
+        return []
+    return [(m.start(), m.end(), forms[" ".join(m.group(0).lower().split())]) for m in rx.finditer(text)]
+
+
 def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:
     """Replace mentions in ``text``; returns (new text, review items for masked unknown mentions).
 
@@ -216,13 +236,17 @@ def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:
         else:
             i += 1
     out.append(text[pos:])
-    return "".join(out), review
+    text = "".join(out)
+    for start, end, pseudo in reversed(_exact_spans(text, roster)):
+        text = text[:start] + pseudo + text[end:]
+    return text, review
 
 
 def identifier_spans(text: str, roster: Roster) -> list[tuple[int, int]]:
     """Character spans ``[start, end)`` in ``text`` that identify a member or look like one
     (``@`` mentions, roster forms incl. fuzzy matches): what a redaction must cover."""
     spans = [(m.start(), m.end()) for m in _MENTION.finditer(str(text))]
+    spans += [(a, b) for a, b, _ in _exact_spans(str(text), roster)]
     toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(str(text))]
     i = 0
     while i < len(toks):

@@ -21,6 +21,7 @@ why. With fewer than two rated units nothing is computed.
 """
 
 from __future__ import annotations
+from compendium.errors import InputError
 
 import warnings
 
@@ -98,7 +99,7 @@ def rated_units(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, coders: tuple
                           & coded_units["coder"].isin(coders)]
         ids = set(sel["unit_id"])
     else:
-        raise ValueError(f"universe must be 'sources' or 'coded', not {universe!r}")
+        raise InputError(f"universe must be 'sources' or 'coded', not {universe!r}", "parameter reliability_universe")
     return sorted(ids, key=natural_key)
 
 

@@ -322,6 +322,20 @@ def layout_page(page: dict, style: Style) -> tuple[int, list[dict]]:
                           "fill": c["muted"], "anchor": "lm"})
             y += lh
         name, handle, badge, when = header_parts(post, page["capture"], page.get("absolute_times", False))
+        room = style.width - style.margin - tx
+
+        def header_width(handle_, when_):
+            w = bold.getlength(name) + regular.getlength(f" · {when_}")
+            if handle_:
+                w += regular.getlength(" " + handle_)
+            if badge:
+                w += regular.getlength("  ") + small_bold.getlength(badge) + style.font_size * 0.6
+            return w
+
+        if header_width(handle, when) > room:      # like a phone app: drop the handle, then the year
+            handle = None
+            if header_width(None, when) > room:
+                when = format_time(post["datetime"], post["datetime"] + dt.timedelta(days=8))
         cy = y + lh / 2
         if style.avatar:
             r = style.font_size * 0.55
