@@ -52,6 +52,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from compendium import files
 from compendium.errors import InputError
 
 ORIGINS = ("deductive", "inductive")
@@ -287,13 +288,7 @@ def loads(text: str, path: str | Path | None = "codebook.yml") -> Codebook:
 def load(path: str | Path) -> Codebook:
     """Load and validate ``codebook.yml``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("codebook not found", path) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path) from None
-    return loads(text, path)
+    return loads(files.read_text(path, "codebook"), path)
 
 
 def dumps(codebook: Codebook) -> str:

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from compendium.codebook import Codebook
+from compendium import files
 from compendium.errors import InputError
 
 COLUMNS = ["coder", "source_id", "start", "end", "code_id", "memo"]
@@ -84,12 +85,7 @@ def is_post_id(source_id: str) -> bool:
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and ``(line number, fields)`` records of a CSV file (line = first line of record)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("coding file not found", path) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path) from None
+    text = files.read_text(path, "coding file")
     reader = csv.reader(io.StringIO(text, newline=""))
     records = []
     header = None

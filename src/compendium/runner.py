@@ -125,10 +125,6 @@ class Context:
     def notebooks(self) -> Path:
         return self.project / "notebooks"
 
-    def rel(self, p: Path) -> str:
-        """Path as the notebook (running in ``notebooks/``) should see it: relative, never absolute."""
-        return os.path.relpath(Path(p).resolve(), self.notebooks.resolve())
-
     def log(self, msg: str) -> None:
         if not self.quiet:
             print(msg, flush=True)
@@ -140,12 +136,25 @@ def _known_parameters(nb_path: Path) -> dict:
     return papermill.inspect_notebook(str(nb_path))
 
 
-def stage_parameters(ctx: Context, stage: Stage, staging: Path) -> dict:
+# Notebooks run in a temporary workspace of symbolic links, so that the paths they are given (and that the
+# executed notebooks and reports show) are short relative names, never a machine's absolute paths.
+WORKSPACE = {"raw_dir": "raw", "derived_dir": "derived", "out_dir": "out", "cache_dir": "cache"}
+
+
+def stage_parameters(ctx: Context, stage: Stage) -> dict:
     known = _known_parameters(ctx.notebooks / stage.notebook)
-    params = {"raw_dir": ctx.rel(ctx.raw), "derived_dir": ctx.rel(ctx.derived), "out_dir": ctx.rel(staging),
-              "cache_dir": ctx.rel(ctx.cache), "jobs": ctx.jobs}
+    params = {**WORKSPACE, "jobs": ctx.jobs}
     params.update(ctx.parameters)
     return {k: v for k, v in params.items() if k in known}
+
+
+def _workspace(ctx: Context, staging: Path) -> Path:
+    ws = Path(tempfile.mkdtemp(prefix="compendium-ws-"))
+    targets = {"raw": ctx.raw, "derived": ctx.derived, "out": staging, "cache": ctx.cache}
+    ctx.cache.mkdir(parents=True, exist_ok=True)
+    for name, target in targets.items():
+        (ws / name).symlink_to(Path(target).resolve(), target_is_directory=True)
+    return ws
 
 
 def fingerprint(ctx: Context, stage: Stage, params: dict) -> str:
@@ -180,14 +189,14 @@ def scrub_notebook(nb) -> None:
         cell.metadata.get("execution", {}).clear()
 
 
-def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path) -> None:
+def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) -> None:
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
 
     try:
         papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
-                                   cwd=str(ctx.notebooks), kernel_name="python3", progress_bar=False,
+                                   cwd=str(cwd), kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False)
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
@@ -232,8 +241,8 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
     stamp_dir = ctx.reports / ".stamps"
     stamp = stamp_dir / f"{stage.name}.sha256"
     nb_out = ctx.reports / stage.notebook
-    probe = stage_parameters(ctx, stage, ctx.derived)  # out_dir is not part of the fingerprint
-    fp = fingerprint(ctx, stage, probe)
+    params = stage_parameters(ctx, stage)
+    fp = fingerprint(ctx, stage, params)
     if (not ctx.force and stamp.is_file() and stamp.read_text().strip() == fp and nb_out.is_file()
             and _outputs_present(ctx.derived, stage)):
         ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
@@ -242,11 +251,11 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
     ctx.reports.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.derived.parent))
     rstaging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.reports))
+    ws = _workspace(ctx, staging)
     t0 = time.perf_counter()
     try:
-        params = stage_parameters(ctx, stage, staging)
         tmp_nb = rstaging / stage.notebook
-        _execute(ctx, stage, params, tmp_nb)
+        _execute(ctx, stage, params, tmp_nb, ws)
         missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
         if missing:
             raise StageFailed(f"stage '{stage.name}' did not write {', '.join(missing)}")
@@ -258,6 +267,7 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
         stamp_dir.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fp + "\n")
     finally:
+        shutil.rmtree(ws, ignore_errors=True)  # removes the links, not what they point to
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(rstaging, ignore_errors=True)
     ctx.log(f"  {stage.name:<17} ran in {time.perf_counter() - t0:.1f} s")

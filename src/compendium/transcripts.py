@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from . import files
 from .errors import InputError
 
 INTERVIEWER_LABELS = ("Interviewer", "I")
@@ -71,14 +72,7 @@ def normalise(text: str) -> str:
 
 def read_text(path: str | Path) -> str:
     """Read a source file as UTF-8 and normalise it; undecodable bytes are an :class:`InputError`."""
-    path = Path(path)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})", path, line) from None
-    return normalise(text)
+    return normalise(files.read_text(path, "source"))
 
 
 def _line_starts(text: str) -> list[int]:
