@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: reproduce test lab install install-test verify check-python constraints clean
 
@@ -36,7 +37,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 reproduce: install
-	$(BIN)/compendium run
+	$(BIN)/compendium run --jobs $(JOBS)
 
 verify: install
 	$(BIN)/compendium verify

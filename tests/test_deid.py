@@ -44,3 +44,19 @@ def test_duplicate_pseudonym_in_roster(tmp_path):
     with pytest.raises(Exception) as e:
         deid.load_roster(p)
     assert "roster.csv:3" in str(e.value) and "duplicate pseudonym" in str(e.value)
+
+
+def test_qdpx_members_are_scanned(tmp_path):
+    import zipfile
+
+    p = tmp_path / "project.qdpx"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("project.qde", '<Project guid="88394875-23fd-5a45-a0f4-1346c1ffb318"/>\n')
+        zf.writestr("sources/a.txt", "fine line\nthen Vikram Nair spoke\n")
+    hits = deid.Gate(ROSTER).scan_paths([p])
+    assert [(h.path, h.line, h.kind) for h in hits] == [(f"{p}!sources/a.txt", 2, "roster identifier")]
+
+
+def test_guids_and_checksums_are_not_phone_numbers():
+    text = 'guid="88394875-23fd-5a45-a0f4-1346c1ffb318"\n' + "9" * 64 + "  posts.csv\n"
+    assert deid.Gate(ROSTER).scan_text(text) == []

@@ -163,7 +163,24 @@ def cmd_export(args) -> int:
 
     if args.export_format != "qdpx":
         raise InputError("usage: compendium export qdpx FILE", "export")
-    qdpx.export_from_folders(Path(args.raw), Path(args.derived), Path(args.file))
+    import os
+    import tempfile
+
+    from . import deid
+
+    dest = Path(args.file)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".qdpx", dir=dest.parent)
+    os.close(fd)
+    try:
+        qdpx.export_from_folders(Path(args.raw), Path(args.derived), Path(tmp))
+        roster = Path(args.raw) / "private" / "roster.csv"
+        gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+        deid.gate_or_raise(gate, [Path(tmp)], labels={Path(tmp): str(dest)})
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     print(f"export: wrote {args.file}")
     return 0
 

@@ -15,6 +15,7 @@ identifiers.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pandas as pd
 
 from .errors import InputError
 
+ARCHIVE_SUFFIXES = {".qdpx", ".zip"}
 TEXT_SUFFIXES = {".csv", ".md", ".txt", ".yml", ".yaml", ".json", ".ipynb", ".html", ".svg", ".qde", ".xml",
                  ".tex", ".cff"}
 
@@ -37,12 +39,15 @@ PATTERNS: dict[str, re.Pattern] = {
     "handle": re.compile(r"(?<![\w@.])@(?![A-Z]\d{2,3}(?![\w]))[A-Za-z][A-Za-z0-9_.]{2,}(?<![.])"),
 }
 
-# Long base64 runs (embedded images in HTML and notebooks) and <style>/<script> blocks are not text a person reads;
+# Long base64 runs (embedded images in HTML and notebooks), <style>/<script> blocks, GUIDs and checksums are not
+# text a person reads;
 # they are blanked before scanning (keeping line numbers) so that CSS "@media" or image bytes are not reported.
 _BLANKABLE = [
     re.compile(r"<style\b.*?</style>", re.S | re.I),
     re.compile(r"<script\b.*?</script>", re.S | re.I),
     re.compile(r"[A-Za-z0-9+/=]{120,}"),
+    re.compile(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),  # GUIDs (REFI-QDA)
+    re.compile(r"(?i)\b[0-9a-f]{32,}\b"),  # checksums
 ]
 
 
@@ -132,9 +137,19 @@ class Gate:
         return hits
 
     def scan_file(self, path: str | Path, display: str | None = None) -> list[Hit]:
+        """Scan one file; a REFI-QDA project (or zip) is scanned member by member (``file.qdpx!member:line``)."""
         path = Path(path)
+        shown = display or str(path)
+        if path.suffix.lower() in ARCHIVE_SUFFIXES and zipfile.is_zipfile(path):
+            hits: list[Hit] = []
+            with zipfile.ZipFile(path) as zf:
+                for name in sorted(zf.namelist()):
+                    if Path(name).suffix.lower() in TEXT_SUFFIXES:
+                        text = zf.read(name).decode("utf-8", errors="replace")
+                        hits += self.scan_text(text, f"{shown}!{name}")
+            return hits
         text = path.read_bytes().decode("utf-8", errors="replace")
-        return self.scan_text(text, display or str(path))
+        return self.scan_text(text, shown)
 
     def scan_paths(self, paths, relative_to: str | Path | None = None) -> list[Hit]:
         """Scan files and folders (recursively; text files only)."""
@@ -145,7 +160,7 @@ class Gate:
                 raise InputError("no such file or folder", p)
             files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
             for f in files:
-                if f.suffix.lower() not in TEXT_SUFFIXES and p.is_dir():
+                if f.suffix.lower() not in TEXT_SUFFIXES | ARCHIVE_SUFFIXES and p.is_dir():
                     continue
                 shown = str(f.relative_to(relative_to)) if relative_to else str(f)
                 hits += self.scan_file(f, shown)
