@@ -60,3 +60,8 @@ def test_qdpx_members_are_scanned(tmp_path):
 def test_guids_and_checksums_are_not_phone_numbers():
     text = 'guid="88394875-23fd-5a45-a0f4-1346c1ffb318"\n' + "9" * 64 + "  posts.csv\n"
     assert deid.Gate(ROSTER).scan_text(text) == []
+
+
+@pytest.mark.parametrize("text", ["kappa 0.91234567", "id=cell-91234567", "x,91234567", "81234567.5 units"])
+def test_numbers_inside_ids_and_decimals_are_not_phones(text):
+    assert [h for h in deid.Gate(ROSTER).scan_text(text) if h.kind == "phone"] == []

@@ -29,8 +29,10 @@ TEXT_SUFFIXES = {".csv", ".md", ".txt", ".yml", ".yaml", ".json", ".ipynb", ".ht
 
 PATTERNS: dict[str, re.Pattern] = {
     "email": re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"),
-    "phone": re.compile(r"(?<![\w+])(?:\+65[ -]?[689]\d{3}[ -]?\d{4}|[689]\d{3}[ -]\d{4}|[689]\d{7}"
-                        r"|\+(?:[1-9]\d{0,2})[ -]?\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4})(?![\w])"),
+    # Singapore numbers (+65, 8 digits from 6/8/9) and international ones; not digits inside a decimal number,
+    # an id or a hash ("0.91234567", "cell-91234567")
+    "phone": re.compile(r"(?<![\w+.,=-])(?:\+65[ -]?[689]\d{3}[ -]?\d{4}|[689]\d{3}[ -]\d{4}|[689]\d{7}"
+                        r"|\+(?:[1-9]\d{0,2})[ -]?\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4})(?![\w]|[.,]\d)"),
     "nric": re.compile(r"(?<![\w])[STFGM]\d{7}[A-Z](?![\w])"),
     "matric": re.compile(r"(?<![\w])[AU]\d{7}[A-Z](?![\w])"),
     "url": re.compile(r"(?i)(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|t)"

@@ -183,6 +183,8 @@ def scrub_notebook(nb) -> None:
     for key in ("input_path", "output_path", "start_time", "end_time", "duration", "environment_variables"):
         pm.pop(key, None)
     for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         cpm = cell.metadata.get("papermill", {})
         for key in ("start_time", "end_time", "duration"):
             cpm.pop(key, None)
