@@ -65,3 +65,22 @@ def test_guids_and_checksums_are_not_phone_numbers():
 @pytest.mark.parametrize("text", ["kappa 0.91234567", "id=cell-91234567", "x,91234567", "81234567.5 units"])
 def test_numbers_inside_ids_and_decimals_are_not_phones(text):
     assert [h for h in deid.Gate(ROSTER).scan_text(text) if h.kind == "phone"] == []
+
+
+@pytest.mark.parametrize("misread", ["Vikrarn Nair", "vikram nair", "VIKRAM NAIR", "Lirn Jia Hui", "jiahui.1im"])
+def test_roster_matching_survives_ocr_misreadings(misread):
+    hits = deid.Gate(ROSTER).scan_text(f"posted by {misread} yesterday")
+    assert hits and {h.kind for h in hits} == {"roster identifier"}
+
+
+def test_allow_list_needs_reasons_and_suppresses_only_its_value(tmp_path):
+    p = tmp_path / "deid_allow.yml"
+    p.write_text("allow:\n  - value: Vik\n    reason: a ward abbreviation in these notes, reviewed\n"
+                 "  - value: someone@example.com\n    kind: email\n    reason: documentation example address\n")
+    gate = deid.Gate(ROSTER, deid.load_allow(p))
+    assert gate.scan_text("Vik and someone@example.com") == []
+    assert [h.kind for h in gate.scan_text("Vikram Nair")] == ["roster identifier"]
+    p.write_text("allow:\n  - value: Vik\n    reason: ok\n  - value: JH\n")
+    with pytest.raises(Exception) as e:
+        deid.load_allow(p)
+    assert "deid_allow.yml:4" in str(e.value) and "reason" in str(e.value)

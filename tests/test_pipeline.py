@@ -46,6 +46,24 @@ def test_outputs_exist_and_reports_are_written(full_run):
     assert "Synthetic corpus" in html and str(tmp) not in html
 
 
+def test_reports_carry_no_paths_user_or_host_names(full_run):
+    import getpass
+    import socket
+
+    tmp, _ = full_run
+    needles = {str(tmp), str(DERIVED.parents[1]), "/home/", "/root/", "/tmp/"}
+    host = socket.gethostname()
+    if len(host) >= 4:
+        needles.add(host)
+    user = getpass.getuser()
+    for p in sorted((tmp / "reports").glob("*.*")):
+        text = p.read_text(encoding="utf-8")
+        for n in needles:
+            assert n not in text, (p.name, n)
+        if len(user) >= 4 and user != "root":
+            assert user not in text, p.name
+
+
 def test_rerun_with_nothing_changed_skips_every_stage(full_run):
     tmp, _ = full_run
     r = compendium("run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache")

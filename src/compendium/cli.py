@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--roster", default="data/raw/private/roster.csv",
                    help="roster.csv (default: data/raw/private/roster.csv; patterns only if absent)")
+    s.add_argument("--allow", default="data/raw/deid_allow.yml",
+                   help="allow-list of reviewed false positives, each with a reason (default: "
+                        "data/raw/deid_allow.yml, if present)")
 
     p = sub.add_parser("export", parents=[common], help="export a REFI-QDA project")
     esub = p.add_subparsers(dest="export_format", metavar="FORMAT")
@@ -146,8 +149,9 @@ def cmd_deid(args) -> int:
 
     if args.deid_command != "scan":
         raise InputError("usage: compendium deid scan PATH ...", "deid")
-    roster = Path(args.roster)
-    gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+    roster, allow = Path(args.roster), Path(args.allow)
+    gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None,
+                     deid.load_allow(allow) if allow.is_file() else None)
     hits = gate.scan_paths(args.paths)
     for h in hits:
         print(h.format())

@@ -107,21 +107,90 @@ def roster_identifiers(roster: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(out, key=lambda kv: (-len(kv[1]), kv[1].lower(), kv[0]))
 
 
-def roster_pattern(roster: pd.DataFrame) -> re.Pattern | None:
-    """One case-insensitive whole-word regex over every roster identifier (longest first)."""
+def ocr_fold(text: str) -> str:
+    """Fold the characters OCR confuses, so that a misread name still matches: ``rn``->``m``, ``vv``->``w``,
+    ``0``->``o``, ``1``/``|``/capital ``I``->``l``, ``5``->``s``; then lower case. Applied to both the text and the
+    roster, it keeps exact matches and adds the usual misreadings ("Vikrarn", "lvan") without fuzzy guessing."""
+    text = text.replace("I", "l").lower()
+    return text.replace("rn", "m").replace("vv", "w").translate(_FOLD)
+
+
+_FOLD = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s"})
+
+
+def roster_pattern(roster: pd.DataFrame, fold: bool = True) -> re.Pattern | None:
+    """One whole-word regex over every roster identifier (longest first), matched against :func:`ocr_fold`-ed
+    text when ``fold`` (the default), else case-insensitively."""
     ids = roster_identifiers(roster)
     if not ids:
         return None
-    alts = [r"\s+".join(re.escape(part) for part in ident.split()) for _, ident in ids]
+    forms = sorted({ocr_fold(i) if fold else i for _, i in ids}, key=lambda f: (-len(f), f))
+    alts = [r"\s+".join(re.escape(part) for part in f.split()) for f in forms]
     return re.compile(r"(?i)(?<![\w])@?(?:" + "|".join(alts) + r")(?![\w])")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    value: str
+    reason: str
+    kind: str = ""
+
+
+def load_allow(path: str | Path) -> list[Allowed]:
+    """Read an allow-list of reviewed false positives (YAML)::
+
+        allow:
+          - value: "Starling"
+            kind: roster identifier        # optional: only hits of this kind are allowed
+            reason: "Starling forces (physiology), not a member"
+
+    Every entry needs a ``value`` and a ``reason``; a missing one is an :class:`InputError` naming the line.
+    """
+    import yaml
+
+    path = Path(path)
+    from .files import read_text
+
+    try:
+        node = yaml.compose(read_text(path, "allow-list"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(f"not valid YAML ({getattr(e, 'problem', e)})", path,
+                         mark.line + 1 if mark else None) from None
+    if node is None:
+        return []
+    data = yaml.safe_load(read_text(path, "allow-list")) or {}
+    entries = data.get("allow") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise InputError("expected a mapping with an 'allow' list", path, 1)
+    allow_node = next(v for k, v in node.value if k.value == "allow")
+    out = []
+    for entry, enode in zip(entries, allow_node.value):
+        line = enode.start_mark.line + 1
+        if not isinstance(entry, dict) or not str(entry.get("value") or "").strip():
+            raise InputError("allow-list entry needs a 'value'", path, line)
+        if not str(entry.get("reason") or "").strip():
+            raise InputError(f"allow-list entry '{mask(str(entry['value']))}' needs a 'reason' (why it is not an "
+                             "identifier)", path, line)
+        out.append(Allowed(str(entry["value"]).strip(), str(entry["reason"]).strip(), str(entry.get("kind") or "")))
+    return out
 
 
 class Gate:
     """Scans text for identifiers. Build once per roster; reuse for every file."""
 
-    def __init__(self, roster: pd.DataFrame | None = None, allow: set[str] | None = None):
-        self.roster_re = roster_pattern(roster) if roster is not None and len(roster) else None
-        self.allow = {a.lower() for a in (allow or set())}
+    def __init__(self, roster: pd.DataFrame | None = None, allow=None):
+        have = roster is not None and len(roster)
+        self.roster_re = roster_pattern(roster) if have else None  # on OCR-folded text
+        self.roster_exact = roster_pattern(roster, fold=False) if have else None  # case-insensitive, as written
+        self.allow: dict[str, set[str]] = {}
+        for a in allow or []:
+            value, kind = (a.value, a.kind) if isinstance(a, Allowed) else (str(a), "")
+            self.allow.setdefault(ocr_fold(value).lstrip("@"), set()).add(kind)
+
+    def _allowed(self, value: str, kind: str) -> bool:
+        kinds = self.allow.get(ocr_fold(value).lstrip("@"))
+        return kinds is not None and ("" in kinds or kind in kinds)
 
     def scan_text(self, text: str, path: str = "<text>") -> list[Hit]:
         for rx in _BLANKABLE:
@@ -129,12 +198,16 @@ class Gate:
         hits: list[Hit] = []
         for lineno, line in enumerate(text.split("\n"), start=1):
             if self.roster_re is not None:
-                for m in self.roster_re.finditer(line):
-                    if m.group(0).lower().lstrip("@") not in self.allow:
-                        hits.append(Hit(path, lineno, "roster identifier", mask(m.group(0))))
+                # the same identifier found both ways is one hit
+                found = {ocr_fold(m.group(0)): m.group(0) for m in self.roster_exact.finditer(line)}
+                for m in self.roster_re.finditer(ocr_fold(line)):
+                    found.setdefault(m.group(0), m.group(0))
+                for value in found.values():
+                    if not self._allowed(value, "roster identifier"):
+                        hits.append(Hit(path, lineno, "roster identifier", mask(value)))
             for kind, rx in PATTERNS.items():
                 for m in rx.finditer(line):
-                    if m.group(0).lower() not in self.allow:
+                    if not self._allowed(m.group(0), kind):
                         hits.append(Hit(path, lineno, kind, mask(m.group(0))))
         return hits
 

@@ -199,7 +199,8 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
     try:
         papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
                                    cwd=str(cwd), kernel_name="python3", progress_bar=False,
-                                   log_output=False, report_mode=False)
+                                   log_output=False, report_mode=False,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
             raise InputError(e.evalue) from None
@@ -249,6 +250,7 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
             and _outputs_present(ctx.derived, stage)):
         ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
         return "skipped"
+    gate_inputs(ctx, stage, gate)
     ctx.derived.mkdir(parents=True, exist_ok=True)
     ctx.reports.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.derived.parent))
@@ -295,9 +297,23 @@ def check_parameters(ctx: Context) -> None:
             raise InputError(f"unknown parameter '{name}' (notebook parameters: {', '.join(usable)})", "-p")
 
 
+ALLOW_NAME = "deid_allow.yml"
+
+
 def make_gate(ctx: Context) -> deid.Gate:
+    """The de-identification gate for this corpus: its roster (when present) and its reviewed allow-list."""
     roster = ctx.roster or (ctx.raw / "private" / "roster.csv")
-    return deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+    allow = ctx.raw / ALLOW_NAME
+    return deid.Gate(deid.load_roster(roster) if roster.is_file() else None,
+                     deid.load_allow(allow) if allow.is_file() else None)
+
+
+def gate_inputs(ctx: Context, stage: Stage, gate: deid.Gate) -> None:
+    """Check the de-identified raw inputs of a stage (everything outside ``private/``) before it uses them."""
+    files = [f for f in _raw_files(ctx.raw, stage.raw_inputs)
+             if f.relative_to(ctx.raw).parts[0] != "private" and f.suffix.lower() in deid.TEXT_SUFFIXES]
+    if files:
+        deid.gate_or_raise(gate, files, relative_to=ctx.raw, labels={f: ctx.raw.name for f in files})
 
 
 def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
