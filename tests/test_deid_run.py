@@ -66,7 +66,8 @@ def test_planted_identifier_stops_the_run(workspace, tmp_path, kind, where, targ
 
 
 @pytest.mark.parametrize("content,needle", [(b"", "empty"), (b"\xff\xfe P04: bad bytes\n", "not UTF-8"),
-                                            (b"no speaker here\njust text\n", "text before the first speaker")])
+                                            (b"no speaker here\njust text\n", "text before the first speaker"),
+                                            (b"---\nparticipant: P04\n---\n\n", "no speaker turns")])
 def test_bad_transcript_stops_the_run(workspace, tmp_path, content, needle):
     raw = tmp_path / "raw"
     shutil.copytree(workspace / "raw-clean", raw)
@@ -79,3 +80,23 @@ def test_bad_transcript_stops_the_run(workspace, tmp_path, content, needle):
     err = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(err) == 1 and "P04.txt" in err[0] and needle in err[0], err
     assert _tree_digest(workspace / "derived") == before
+
+
+def test_identifier_reaching_an_output_stops_the_stage(workspace, tmp_path):
+    """The gate also reads what a stage writes: a name smuggled into an upstream table never reaches the quotes."""
+    import pandas as pd
+
+    derived = tmp_path / "derived"
+    shutil.copytree(workspace / "derived", derived)
+    quotes = pd.read_csv(derived / "theme_quotes.csv", keep_default_na=False)
+    segs = pd.read_csv(derived / "segments.csv", keep_default_na=False)
+    name = _roster_values()["display name"]
+    unit = quotes["unit_id"].iloc[0]
+    segs.loc[segs["segment_id"] == unit, "text"] = segs.loc[segs["segment_id"] == unit, "text"] + f" {name}"
+    segs.to_csv(derived / "segments.csv", index=False, lineterminator="\n")
+    before = _tree_digest(derived)
+    r = compendium("run", "--raw", workspace / "raw-clean", "--derived", derived, "--reports", tmp_path / "reports",
+                   "--only", "themes")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "roster identifier" in r.stderr and "derived/" in r.stderr and name not in r.stderr
+    assert _tree_digest(derived) == before

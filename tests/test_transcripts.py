@@ -76,3 +76,21 @@ def test_offsets_round_trip_on_generated_transcripts(turns, bom, crlf):
     segments.check_offsets(segs, [src])
     for unit in ("line", "turn"):
         segments.check_offsets(segments.segment([src], unit=unit), [src])
+
+
+def test_very_long_turn_and_empty_turns():
+    long_line = " ".join(f"Sentence number {i} is here." for i in range(6000))  # ~170k characters
+    text = f"Interviewer:\nP01: {long_line}\nmore\nInterviewer:   \nP01: end.\n"
+    src = transcripts.parse_transcript(text, "P01")
+    assert [t.speaker for t in src.turns] == ["Interviewer", "P01", "Interviewer", "P01"]
+    assert src.turn_text(src.turns[0]) == "" and src.turn_text(src.turns[2]) == ""
+    segs = segments.segment([src])
+    segments.check_offsets(segs, [src])
+    assert len(segs) == 6000 + 2
+
+
+def test_field_note_paragraphs_have_offsets():
+    text = "# Field note 2023-01-09\n\nFirst paragraph\ncontinues here.\n\n## Reflection\nSecond one.\n"
+    src = transcripts.parse_fieldnote(text, "FN-2023-01-09")
+    assert src.meta["date"] == "2023-01-09"
+    assert [src.turn_text(t) for t in src.turns] == ["First paragraph\ncontinues here.", "Second one."]
