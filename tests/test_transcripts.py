@@ -56,8 +56,13 @@ line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blackli
                     max_size=300)
 
 
-@settings(max_examples=60, deadline=None)
-@given(turns=st.lists(st.tuples(st.sampled_from(["Interviewer", "I", "P07"]), st.lists(line_text, min_size=1,
+# lines that hold a speaker label *inside* them ("... and then P07: said") must stay in their turn
+line_or_label = st.one_of(line_text, st.builds(lambda a, lab, b: f"{a} {lab}: {b}", line_text,
+                                               st.sampled_from(["Interviewer", "I", "P07"]), line_text))
+
+
+@settings(max_examples=80, deadline=None)
+@given(turns=st.lists(st.tuples(st.sampled_from(["Interviewer", "I", "P07"]), st.lists(line_or_label, min_size=1,
                                                                                       max_size=4)),
                       min_size=1, max_size=8),
        bom=st.booleans(), crlf=st.booleans())
@@ -72,6 +77,7 @@ def test_offsets_round_trip_on_generated_transcripts(turns, bom, crlf):
     raw = ("\ufeff" if bom else "") + ("\r\n" if crlf else "\n").join(lines)
     text = transcripts.normalise(raw)
     src = transcripts.parse_transcript(text, "P07")
+    assert len(src.turns) == len(turns)
     segs = segments.segment([src], unit="sentence")
     segments.check_offsets(segs, [src])
     for unit in ("line", "turn"):
