@@ -149,9 +149,7 @@ def cmd_deid(args) -> int:
 
     if args.deid_command != "scan":
         raise InputError("usage: compendium deid scan PATH ...", "deid")
-    roster, allow = Path(args.roster), Path(args.allow)
-    gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None,
-                     deid.load_allow(allow) if allow.is_file() else None)
+    gate = deid.load_gate(args.roster, args.allow)
     hits = gate.scan_paths(args.paths)
     for h in hits:
         print(h.format())
@@ -178,8 +176,8 @@ def cmd_export(args) -> int:
     os.close(fd)
     try:
         qdpx.export_from_folders(Path(args.raw), Path(args.derived), Path(tmp))
-        roster = Path(args.raw) / "private" / "roster.csv"
-        gate = deid.Gate(deid.load_roster(roster) if roster.is_file() else None)
+        raw = Path(args.raw)
+        gate = deid.load_gate(raw / "private" / "roster.csv", raw / "deid_allow.yml")
         deid.gate_or_raise(gate, [Path(tmp)], labels={Path(tmp): str(dest)})
         os.replace(tmp, dest)
     finally:

@@ -118,15 +118,20 @@ def ocr_fold(text: str) -> str:
 _FOLD = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s"})
 
 
+def whole_word_pattern(forms, at: bool = True) -> re.Pattern | None:
+    """A case-insensitive regex matching any of ``forms`` as whole words (longest first; inner spaces match any
+    white space), optionally after an ``@`` when ``at``. Shared by the gate and by :mod:`compendium.pseudonyms`."""
+    forms = sorted(set(forms), key=lambda f: (-len(f), f))
+    if not forms:
+        return None
+    alts = [r"\s+".join(re.escape(part) for part in f.split()) for f in forms]
+    return re.compile(r"(?i)(?<![\w])" + ("@?" if at else "") + "(?:" + "|".join(alts) + r")(?![\w])")
+
+
 def roster_pattern(roster: pd.DataFrame, fold: bool = True) -> re.Pattern | None:
     """One whole-word regex over every roster identifier (longest first), matched against :func:`ocr_fold`-ed
     text when ``fold`` (the default), else case-insensitively."""
-    ids = roster_identifiers(roster)
-    if not ids:
-        return None
-    forms = sorted({ocr_fold(i) if fold else i for _, i in ids}, key=lambda f: (-len(f), f))
-    alts = [r"\s+".join(re.escape(part) for part in f.split()) for f in forms]
-    return re.compile(r"(?i)(?<![\w])@?(?:" + "|".join(alts) + r")(?![\w])")
+    return whole_word_pattern(ocr_fold(i) if fold else i for _, i in roster_identifiers(roster))
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,13 @@ class Gate:
                 shown = str(f.relative_to(relative_to)) if relative_to else str(f)
                 hits += self.scan_file(f, shown)
         return hits
+
+
+def load_gate(roster: str | Path | None, allow: str | Path | None = None) -> Gate:
+    """The gate for a corpus: its roster and its allow-list, each used when the file exists."""
+    roster, allow = (Path(p) if p else None for p in (roster, allow))
+    return Gate(load_roster(roster) if roster and roster.is_file() else None,
+                load_allow(allow) if allow and allow.is_file() else None)
 
 
 def gate_or_raise(gate: Gate, paths, relative_to=None, labels: dict | None = None) -> None:

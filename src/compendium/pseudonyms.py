@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compendium.deid import whole_word_pattern
 from compendium.errors import InputError
 
 UNKNOWN = "[unknown member]"
@@ -190,8 +191,7 @@ def _exact_pattern(roster: Roster) -> tuple[re.Pattern | None, dict[str, str]]:
     if cached is not None:
         return cached
     forms = {" ".join(toks): pseudo for n in roster.forms for toks, pseudo in roster.forms[n]}
-    alts = [r"\s+".join(re.escape(part) for part in f.split()) for f in sorted(forms, key=lambda f: (-len(f), f))]
-    rx = re.compile(r"(?i)(?<![\w])(?:" + "|".join(alts) + r")(?![\w])") if alts else None
+    rx = whole_word_pattern(forms, at=False)
     roster._exact = (rx, forms)
     return roster._exact
 
@@ -200,7 +200,8 @@ def _exact_spans(text: str, roster: Roster) -> list[tuple[int, int, str]]:
     rx, forms = _exact_pattern(roster)
     if rx is None:
         return []
-    return [(m.start(), m.end(), forms[" ".join(m.group(0).lower().split())]) for m in rx.finditer(text)]
+    return [(m.start(), m.end(), forms[" ".join(m.group(0).lower().split())])
+            for m in rx.finditer(text)]
 
 
 def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:

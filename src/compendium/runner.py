@@ -302,10 +302,7 @@ ALLOW_NAME = "deid_allow.yml"
 
 def make_gate(ctx: Context) -> deid.Gate:
     """The de-identification gate for this corpus: its roster (when present) and its reviewed allow-list."""
-    roster = ctx.roster or (ctx.raw / "private" / "roster.csv")
-    allow = ctx.raw / ALLOW_NAME
-    return deid.Gate(deid.load_roster(roster) if roster.is_file() else None,
-                     deid.load_allow(allow) if allow.is_file() else None)
+    return deid.load_gate(ctx.roster or (ctx.raw / "private" / "roster.csv"), ctx.raw / ALLOW_NAME)
 
 
 def gate_inputs(ctx: Context, stage: Stage, gate: deid.Gate) -> None:
