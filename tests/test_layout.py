@@ -19,6 +19,10 @@ from compendium import layout  # noqa: E402
     ("Anonymous member·1l Mar", "Anonymous member", "", "", "11 Mar"),
     ("Ong WeiJie·9 Apr 2023, 16:33", "Ong WeiJie", "", "", "9 Apr 2023, 16:33"),
     ("Ong Wei Jie . 12Mar2023,21:14", "Ong Wei Jie", "", "", "12 Mar 2023, 21:14"),
+    # Tesseract's readings of the small middle dot and of "1"
+    ("Jonathan Leong «5 May 2023, 21:10", "Jonathan Leong", "", "", "5 May 2023, 21:10"),
+    ("Lucas Tay @lucas.tay ‘24 Feb", "Lucas Tay", "lucas.tay", "", "24 Feb"),
+    ("Marcus Teo Admin - id", "Marcus Teo", "", "Admin", "1d"),
 ])
 def test_parse_header(line, author, handle, badge, time):
     h = layout.parse_header(line)
@@ -29,6 +33,18 @@ def test_parse_header(line, author, handle, badge, time):
                                   "8 to 12 mmol/L"])
 def test_not_header(line):
     assert layout.parse_header(line) is None
+
+
+@pytest.mark.parametrize("line, author, handle, time", [
+    ("Priyanka Raj @priyanka.raj 6 Feb 2023, 22:12", "Priyanka Raj", "priyanka.raj", "6 Feb 2023, 22:12"),
+    ("Priyanka Raj 3d", "Priyanka Raj", "", "3d"),
+    ("Priyanka Raj · 3d", "Priyanka Raj", "", "3d"),
+    ("Priyanka Raj", "Priyanka Raj", "", ""),
+])
+def test_parse_header_lenient_where_a_header_must_be(line, author, handle, time):
+    """Right after a footer a header must follow: a lost separator still splits name and time."""
+    h = layout.parse_header_lenient(line)
+    assert (h["author"], h["handle"], h["timestamp"]) == (author, handle, time)
 
 
 @pytest.mark.parametrize("line, reactions, replies", [
@@ -120,3 +136,12 @@ def test_link_threads_across_pages():
     assert [t["n_posts"] for t in threads] == [4, 1, 1]
     assert threads[0]["screenshot_ids"] == "WITI-001;WITI-002"
     assert threads[2]["root_post_id"] == ""
+
+
+@pytest.mark.parametrize("read, fixed", [
+    ("Thank you, | was wondering", "Thank you, I was wondering"),
+    ("l'm in Yl and i think so", "I'm in Y1 and I think so"),
+    ("the WiTl OsCE answer.One more", "the WITI OSCE answer. One more"),
+])
+def test_fix_text(read, fixed):
+    assert layout.fix_text(read) == fixed

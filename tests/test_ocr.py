@@ -83,3 +83,82 @@ def test_array_input_and_determinism(page_png):
 def test_unknown_engine(page_png):
     with pytest.raises(ValueError):
         ocr.read_words(page_png[0], engine="nonesuch")
+
+
+def test_blank_image_has_no_ink():
+    assert not ocr.has_ink(np.full((200, 100, 3), 24, dtype=np.uint8))
+    arr = np.full((200, 100, 3), 255, dtype=np.uint8)
+    arr[50:60, 10:40] = 0
+    assert ocr.has_ink(arr)
+
+
+def test_tesseract_missing_says_how_to_install(page_png, monkeypatch):
+    monkeypatch.setattr(ocr, "_tesseract_exe", lambda: None)
+    with pytest.raises(InputError) as err:
+        ocr.read_words(page_png[0], engine="tesseract")
+    msg = str(err.value)
+    assert msg.startswith("parameter ocr_engine: ") and "not installed" in msg
+    assert "apt-get install tesseract-ocr" in msg and "\n" not in msg
+
+
+def test_engines_are_cached_apart(tmp_path, page_png):
+    if ocr._tesseract_exe() is None:
+        pytest.skip("tesseract not installed (apt-get install tesseract-ocr)")
+    light = page_png[0]
+    a = ocr.read_words(light, cache_dir=tmp_path)
+    b = ocr.read_words(light, engine="tesseract", cache_dir=tmp_path)
+    names = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.json"))
+    assert names == ["rapidocr", "tesseract"]
+    assert list(b.columns) == list(a.columns) and len(b) >= len(a) - 3
+    assert ocr.read_words(light, engine="tesseract", cache_dir=tmp_path).equals(b)
+
+
+def _text_crop(words: list[str], gap: int, letter_gap: int = 2) -> np.ndarray:
+    """A synthetic line: each word a run of 8-px-wide 'letters' 2 px apart, words ``gap`` px apart."""
+    cols = []
+    for k, w in enumerate(words):
+        for j, _ in enumerate(w):
+            cols += [1] * 8 + ([0] * letter_gap if j < len(w) - 1 else [])
+        if k < len(words) - 1:
+            cols += [0] * gap
+    crop = np.full((30, len(cols) + 8, 3), 255, dtype=np.uint8)
+    for x, c in enumerate(cols):
+        if c:
+            crop[5:25, x + 4] = 0
+    return crop
+
+
+def _columns(words, gap, letter_gap=2, with_spaces=()):
+    """Where a CTC recogniser would put each character (column index of 1 px each), spaces only where told."""
+    text, cols, x = "", [], 4
+    for k, w in enumerate(words):
+        for j, ch in enumerate(w):
+            text += ch
+            cols.append(x + 4)
+            x += 8 + (letter_gap if j < len(w) - 1 else 0)
+        if k < len(words) - 1:
+            if k in with_spaces:
+                text += " "
+                cols.append(x + gap // 2)
+            x += gap
+    return text, cols
+
+
+def test_restore_spaces_puts_back_dropped_spaces():
+    words = ["scared", "to", "ask", "something"]
+    crop = _text_crop(words, gap=9)
+    text, cols = _columns(words, gap=9, with_spaces={1})
+    assert text == "scaredto asksomething"
+    assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == "scared to ask something"
+    # nothing to do when the recogniser read every space
+    text, cols = _columns(words, gap=9, with_spaces={0, 1, 2})
+    assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == text
+
+
+def test_restore_spaces_never_splits_numbers_or_letters():
+    crop = _text_crop(["2023", "21"], gap=9, letter_gap=7)     # digits set almost a space apart
+    text, cols = _columns(["2023", "21"], gap=9, letter_gap=7, with_spaces={0})
+    assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == "2023 21"
+    crop = _text_crop(["abcdefghijklm"], gap=0, letter_gap=3)
+    text, cols = _columns(["abcdefghijklm"], gap=0, letter_gap=3)
+    assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == text

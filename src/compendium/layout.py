@@ -26,14 +26,15 @@ import pandas as pd
 
 BADGES = ["Admin", "Moderator"]
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
-_D = r"[\dlIO|]"   # OCR reads 1 as l, I or |, and 0 as O
+_D = r"[\dlIiO|]"   # OCR reads 1 as l, I, i or |, and 0 as O
 _TIME = (rf"(?P<time>{_D}{{1,2}}\s?[mhd]|{_D}{{1,2}}\s?(?:{MONTHS})"
          rf"(?:\s?{_D}{{4}}(?:\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)?)")
-_DIGITS = str.maketrans("lIO|", "1101")
-HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*]\s*{_TIME}\s*$")
+_DIGITS = str.maketrans("lIiO|", "11101")
+HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*«»~‘']\s*{_TIME}\s*$")   # OCR reads · as . , : - * « » ~ ‘ '
 FOOTER_RE = re.compile(
     r"^\s*(?:[^\w\s]{1,2}|[VYvy])?\s*(?P<reactions>[\dlIO|]{1,5})\s*"
     r"(?:[·•.,:\-*]?\s*(?P<replies>[\dlIO|]{1,4})\s*(?:rep[l1I]?(?:y|ies|les|i?es)))?\s*$")
+_HEADER_NO_SEP = re.compile(rf"^(?P<left>.*?[A-Za-z)\]])\s+{_TIME}\s*$")
 PINNED = "pinned post"
 
 
@@ -57,7 +58,7 @@ def _fix_token(token: str) -> str:
             tok = tok.replace("l", "I")
     if re.fullmatch(r"Y[l|I]", tok):                              # year of study: Yl -> Y1
         tok = "Y1"
-    elif tok in ("l", "i"):                                        # the pronoun
+    elif tok in ("l", "i", "|"):                                   # the pronoun
         tok = "I"
     elif re.fullmatch(r"l['’](m|ll|ve|d)", tok):
         tok = "I" + tok[1:]
@@ -131,9 +132,10 @@ def parse_header(text: str) -> dict | None:
 
 
 def parse_header_lenient(text: str) -> dict | None:
-    """A line where a header must be (right after a footer) whose time did not read: split at the
-    last separator, or take the whole line as the name."""
-    m = re.match(r"^(?P<left>.*?\S)\s*[·•]\s*(?P<time>\S.*)$", text)
+    """A line where a header must be (right after a footer) whose separator or time did not read: split
+    at the last separator, else before a time at the end (the small ``·`` is easily lost), else take the
+    whole line as the name."""
+    m = re.match(r"^(?P<left>.*?\S)\s*[·•]\s*(?P<time>\S.*)$", text) or _HEADER_NO_SEP.match(text)
     left, when = (m.group("left"), m.group("time")) if m else (text, "")
     head = parse_header(f"{left} · 1h")
     if head is None:

@@ -2,14 +2,20 @@
 
 The default engine is RapidOCR (``rapidocr_onnxruntime``: PaddleOCR's PP-OCRv4 models run by ONNX
 Runtime; the models ship inside the wheel, nothing is downloaded at run time). It returns one box per
-text line, which is what :mod:`compendium.layout` needs.
+text line, which is what :mod:`compendium.layout` needs. ``engine="tesseract"`` runs the system's
+Tesseract 5 instead (``apt-get install tesseract-ocr``), about three times faster but less accurate on
+this grammar; docs/ocr.md has the comparison and benchmarks/ocr_engines.py the measurement.
 
-Choices that make the output stable and accurate on phone screenshots:
+Choices that make the RapidOCR output stable and accurate on phone screenshots:
 
 - dark-theme captures are inverted to dark-on-light before OCR (the models were trained on that);
 - the empty part at the bottom of a capture is cropped away (less to detect, same coordinates);
+- text detection runs on a copy scaled so that lines of text are about 24 px high (about a third
+  less time on a 1080 px capture, same lines found); recognition reads crops of the full image;
 - lines are recognised one at a time (``rec_batch_num = 1``): in batches, lines are padded to the
-  widest line of the batch and the recogniser then sometimes drops spaces between words;
+  widest line of the batch, which is slower here and sometimes drops spaces between words;
+- spaces the recogniser drops between tightly set words are put back where the image shows a gap as
+  wide as a word space (:func:`restore_spaces`);
 - one ONNX Runtime thread per process (parallelism comes from processes), so results do not depend
   on the number of cores; the text-direction classifier is off (screenshots are upright).
 
@@ -23,6 +29,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -31,19 +39,43 @@ from PIL import Image
 
 from compendium.errors import InputError
 
-PIPELINE_VERSION = "2"   # bump when preprocessing or engine settings change (invalidates the cache)
+PIPELINE_VERSION = "3"   # bump when preprocessing or engine settings change (invalidates the cache)
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
+DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _ENGINES: dict = {}
+_VERSIONS: dict = {}
+
+
+ENGINE_NAMES = ("rapidocr", "tesseract")
+TESSERACT_INSTALL = ("Debian/Ubuntu: sudo apt-get install tesseract-ocr; conda: conda install -c conda-forge "
+                     "tesseract; or use the default engine, ocr_engine=rapidocr")
+
+
+def _tesseract_exe() -> str | None:
+    return shutil.which("tesseract")
+
+
+def check_engine(engine: str) -> None:
+    """InputError (one line, naming the parameter) for an unknown engine or one that is not installed."""
+    if engine not in ENGINE_NAMES:
+        raise InputError(f"unknown OCR engine {engine!r}; available: {', '.join(ENGINE_NAMES)}",
+                         "parameter ocr_engine")
+    if engine == "tesseract" and _tesseract_exe() is None:
+        raise InputError(f"OCR engine 'tesseract' is not installed ({TESSERACT_INSTALL})", "parameter ocr_engine")
 
 
 def engine_version(engine: str = "rapidocr") -> str:
+    check_engine(engine)
     if engine == "rapidocr":
         from importlib.metadata import version
 
         return version("rapidocr_onnxruntime")
-    raise InputError(f"unknown OCR engine {engine!r}; available: rapidocr", "parameter ocr_engine")
+    if "tesseract" not in _VERSIONS:
+        out = subprocess.run([_tesseract_exe(), "--version"], capture_output=True, text=True).stdout
+        _VERSIONS["tesseract"] = (out.split() or ["unknown", "unknown"])[1]
+    return _VERSIONS["tesseract"]
 
 
 def _rapidocr():
@@ -88,14 +120,26 @@ def is_dark(arr: np.ndarray) -> bool:
     return float(np.median(lum)) < 128
 
 
+def ink_rows(arr: np.ndarray, threshold: int = 40) -> np.ndarray:
+    """Boolean per row: does the row hold anything that differs from the background (the median colour)?"""
+    arr = arr[..., :3]
+    bg = np.median(arr.reshape(-1, 3), axis=0)
+    return np.abs(arr.astype(np.int16) - bg.astype(np.int16)).max(axis=2).max(axis=1) > threshold
+
+
+def has_ink(arr: np.ndarray, threshold: int = 40) -> bool:
+    """Is anything drawn on the image at all? Blank means every channel stays within ``threshold`` levels
+    (a flat colour, or faint noise): such a capture has no post to read."""
+    a = arr[..., :3]
+    return bool((a.max(axis=(0, 1)).astype(np.int16) - a.min(axis=(0, 1))).max() > threshold)
+
+
 def preprocess(arr: np.ndarray) -> np.ndarray:
     """Invert dark captures; crop the empty bottom. Coordinates of what is kept are unchanged."""
     arr = np.ascontiguousarray(arr[..., :3])
     if is_dark(arr):
         arr = 255 - arr
-    bg = np.median(arr.reshape(-1, 3), axis=0)
-    rows = np.abs(arr.astype(np.int16) - bg.astype(np.int16)).max(axis=2).max(axis=1) > 40
-    idx = np.flatnonzero(rows)
+    idx = np.flatnonzero(ink_rows(arr))
     if idx.size:
         bottom = min(arr.shape[0], int(idx[-1]) + 40)
         arr = arr[:bottom]
@@ -120,18 +164,107 @@ def _ink_bands(arr: np.ndarray, min_height: int = 8) -> list[tuple[int, int, int
     return bands
 
 
+def _ink_gaps(crop: np.ndarray, threshold: int = 60) -> tuple[list[tuple[int, int]], int]:
+    """Columns without ink inside a line crop: ``[(x_start, x_end)]``, and the height of the ink."""
+    g = crop[..., :3].astype(np.int16)
+    bg = np.median(g.reshape(-1, 3), axis=0)
+    ink = np.abs(g - bg).max(axis=2) > threshold
+    cols = ink.any(axis=0)
+    xs, rows = np.flatnonzero(cols), np.flatnonzero(ink.any(axis=1))
+    if xs.size == 0:
+        return [], 0
+    gaps, x = [], int(xs[0])
+    while x <= xs[-1]:
+        if not cols[x]:
+            start = x
+            while not cols[x]:
+                x += 1
+            gaps.append((start, x))
+        x += 1
+    return gaps, int(rows[-1] - rows[0] + 1)
+
+
+def restore_spaces(crop: np.ndarray, text: str, columns: list[int], n_columns: float) -> str:
+    """Put back spaces the recogniser dropped, where the image shows a gap as wide as a word space.
+
+    The recogniser (CTC) says where each character is (``columns`` of ``n_columns`` across the crop); the
+    crop says where the ink has gaps. A gap at least 3/4 as wide as the spaces it did read in the line
+    (and at least 0.22 of the ink height; 0.25 when it read none) that falls between two characters with
+    no space near them gets one. Never between two digits, around ``:``, after ``@`` or ``(``, or before
+    closing punctuation. Small fonts with tight spacing (Liberation Sans at 24 px) otherwise lose spaces.
+    """
+    if not text or len(columns) != len(text) or n_columns <= 0:
+        return text
+    gaps, h = _ink_gaps(crop)
+    if not gaps:
+        return text
+    w = crop.shape[1]
+    pos = [(c + 0.5) / n_columns * w for c in columns]
+    read = []
+    for i, ch in enumerate(text[1:-1], 1):
+        if ch == " ":
+            inside = [g1 - g0 for g0, g1 in gaps if pos[i - 1] < (g0 + g1) / 2 < pos[i + 1]]
+            if inside:
+                read.append(max(inside))
+    thr = max(0.75 * float(np.median(read)), 0.22 * h) if read else 0.25 * h
+    if not read and len(text) < 12:
+        return text
+    inserts = []
+    for g0, g1 in gaps:
+        if g1 - g0 < thr:
+            continue
+        xg = (g0 + g1) / 2
+        for i in range(len(text) - 1):
+            if pos[i] < xg < pos[i + 1]:
+                a, b = text[i], text[i + 1]
+                if (" " not in text[max(0, i - 1):i + 3] and not (a.isdigit() and b.isdigit())
+                        and ":" not in (a, b) and a not in "@(" and b not in ").,;:!?"):
+                    inserts.append(i + 1)
+                break
+    out = list(text)
+    for i in sorted(set(inserts), reverse=True):
+        out.insert(i, " ")
+    return "".join(out)
+
+
+def detection_scale(bands: list[tuple[int, int, int, int]]) -> float:
+    """Scale for text detection: lines of text about :data:`DET_LINE_HEIGHT` px high, never enlarged."""
+    heights = [y1 - y0 for _, y0, _, y1 in bands]
+    return min(1.0, DET_LINE_HEIGHT / float(np.median(heights))) if heights else 1.0
+
+
 def _run_rapidocr(arr: np.ndarray) -> list[dict]:
+    """Detection on a reduced copy (text lines about 24 px high: the detector needs no more, and it is
+    the costly step on a full-resolution capture), recognition on crops of the full-resolution image one
+    line at a time, spaces restored from the ink, then a second pass for short texts the detector missed."""
+    import cv2
+
     eng = _rapidocr()
-    result, _ = eng(arr)
+    bands = _ink_bands(arr)
+    scale = detection_scale(bands)
+    h, w = arr.shape[:2]
+    small = arr if scale >= 1.0 else cv2.resize(arr, (max(32, round(w * scale)), max(32, round(h * scale))),
+                                                interpolation=cv2.INTER_AREA)
+    sx, sy = w / small.shape[1], h / small.shape[0]
+    boxes, _ = eng.text_det(np.ascontiguousarray(small))
     rows = []
-    for box, text, conf in result or []:
-        pts = np.asarray(box, dtype=float)
-        rows.append({"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-                     "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())),
-                     "conf": round(float(conf), 4)})
+    if boxes is not None and len(boxes):
+        boxes = [np.asarray(b, dtype=np.float32) * np.array([sx, sy], dtype=np.float32)
+                 for b in eng.sorted_boxes(boxes)]
+        crops = eng.get_crop_img_list(arr, boxes)
+        rec, _ = eng.text_rec(crops, return_word_box=True)
+        for box, crop, (text, conf, info) in zip(boxes, crops, rec):
+            if conf < 0.5:
+                continue
+            columns = [c for word in info[2] for c in word]
+            text = restore_spaces(crop, str(text), columns, float(info[0]))
+            pts = np.asarray(box, dtype=float)
+            rows.append({"text": text, "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
+                         "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())),
+                         "conf": round(float(conf), 4)})
     # second pass: short texts the detector missed (a lone "♥ 1" footer): recognise bands of ink
     # that no detected box covers, without detection
-    for x0, y0, x1, y1 in _ink_bands(arr):
+    for x0, y0, x1, y1 in bands:
         covered = any(min(y1, r["y1"]) - max(y0, r["y0"]) > 0.4 * (y1 - y0) for r in rows)
         if covered or y1 - y0 > 120:
             continue
@@ -166,9 +299,7 @@ def read_words(image, engine: str = "rapidocr", cache_dir=None) -> pd.DataFrame:
     if cache_file is not None and cache_file.exists():
         rows = json.loads(cache_file.read_text(encoding="utf-8"))
     else:
-        if engine != "rapidocr":
-            raise InputError(f"unknown OCR engine {engine!r}; available: rapidocr", "parameter ocr_engine")
-        rows = _run_rapidocr(preprocess(arr))
+        rows = _RUNNERS[engine](preprocess(arr))
         if cache_file is not None:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
@@ -176,3 +307,45 @@ def read_words(image, engine: str = "rapidocr", cache_dir=None) -> pd.DataFrame:
             tmp.replace(cache_file)
     df = pd.DataFrame(rows, columns=COLUMNS)
     return df.sort_values(["y0", "x0"], kind="mergesort").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tesseract (optional second engine: the system's ``tesseract`` command, run as a subprocess)
+# --------------------------------------------------------------------------------------------------
+
+def _run_tesseract(arr: np.ndarray) -> list[dict]:
+    """Tesseract 5 (LSTM, English) on the preprocessed image: words grouped into its text lines.
+
+    ``--psm 4`` (one column of text of varying sizes) suits a phone capture; one thread
+    (``OMP_THREAD_LIMIT=1``) keeps results independent of the machine, as for RapidOCR.
+    """
+    exe = _tesseract_exe()
+    if exe is None:
+        check_engine("tesseract")
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    proc = subprocess.run([exe, "stdin", "stdout", "-l", "eng", "--psm", "4", "tsv"], input=buf.getvalue(),
+                          capture_output=True, env=env)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"tesseract failed: {msg[-1] if msg else proc.returncode}", "parameter ocr_engine")
+    lines: dict[tuple, list] = {}
+    for row in proc.stdout.decode("utf-8", "replace").splitlines()[1:]:
+        f = row.split("\t")
+        if len(f) < 12 or f[0] != "5" or not f[11].strip():
+            continue
+        key = (int(f[2]), int(f[3]), int(f[4]))   # block, paragraph, line
+        x, y, w, h, conf = int(f[6]), int(f[7]), int(f[8]), int(f[9]), float(f[10])
+        lines.setdefault(key, []).append((x, y, x + w, y + h, conf, f[11]))
+    rows = []
+    for words in lines.values():
+        n = sum(len(t) for *_, t in words)
+        rows.append({"text": " ".join(t for *_, t in words),
+                     "x0": min(w[0] for w in words), "y0": min(w[1] for w in words),
+                     "x1": max(w[2] for w in words), "y1": max(w[3] for w in words),
+                     "conf": round(sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100, 4)})
+    return rows
+
+
+_RUNNERS = {"rapidocr": lambda arr: _run_rapidocr(arr), "tesseract": lambda arr: _run_tesseract(arr)}

@@ -59,6 +59,12 @@ class Roster:
             self.forms.setdefault(len(toks), []).append((toks, pseudo))
         self.by_name = {_norm(m["display_name"]): m["pseudonym"] for m in self.members}
         self.by_handle = {str(m["handle"]).lower(): m["pseudonym"] for m in self.members}
+        # for _match_forms: exact lookup, fuzzy candidates with their OCR-folded form, and a memo of fuzzy
+        # lookups (the same words recur in every post)
+        self._exact_forms = {toks: pseudo for n in self.forms for toks, pseudo in self.forms[n]}
+        self._fuzzy_forms = {n: [(" ".join(t), _canon(" ".join(t)), p) for t, p in fs
+                                 if len(" ".join(t)) >= FUZZY_MIN_LEN] for n, fs in self.forms.items()}
+        self._fuzzy_memo: dict = {}
 
     @property
     def pseudonyms(self) -> list[str]:
@@ -118,8 +124,8 @@ def _canon(s: str) -> str:
     return s.lower().replace("rn", "m").translate(_CONFUSABLE)
 
 
-def _similar(a: str, b: str) -> float:
-    if _canon(a) == _canon(b):
+def _similar(a: str, b: str, canon_a: str | None = None, canon_b: str | None = None) -> float:
+    if (canon_a if canon_a is not None else _canon(a)) == (canon_b if canon_b is not None else _canon(b)):
         return 1.0
     if abs(len(a) - len(b)) > 2:
         return 0.0
@@ -171,16 +177,20 @@ def _match_forms(tokens: list[str], roster: Roster) -> tuple[int, str] | None:
     for n in sorted(roster.forms, reverse=True):
         if n > len(tokens):
             continue
-        window = [t.lower() for t in tokens[:n]]
+        window = tuple(t.lower() for t in tokens[:n])
+        pseudo = roster._exact_forms.get(window)
+        if pseudo is not None:
+            return n, pseudo
         joined = " ".join(window)
-        for toks, pseudo in roster.forms[n]:
-            if tuple(window) == toks:
-                return n, pseudo
         if len(joined) >= FUZZY_MIN_LEN:
-            for toks, pseudo in roster.forms[n]:
-                form = " ".join(toks)
-                if len(form) >= FUZZY_MIN_LEN and _similar(joined, form) >= FUZZY_RATIO:
-                    return n, pseudo
+            key = (n, joined)
+            if key not in roster._fuzzy_memo:
+                cj = _canon(joined)
+                roster._fuzzy_memo[key] = next(
+                    (p for form, cf, p in roster._fuzzy_forms[n] if _similar(joined, form, cj, cf) >= FUZZY_RATIO),
+                    None)
+            if roster._fuzzy_memo[key] is not None:
+                return n, roster._fuzzy_memo[key]
     return None
 
 

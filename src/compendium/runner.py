@@ -191,6 +191,20 @@ def scrub_notebook(nb) -> None:
         cell.metadata.get("execution", {}).clear()
 
 
+def _quiet_kernel_manager():
+    """A kernel manager whose kernels' stderr goes nowhere: their log lines (and libzmq's) are not the user's."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stderr"] = subprocess.DEVNULL
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
 def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) -> None:
     import nbformat
     import papermill
@@ -200,7 +214,8 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
         papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
                                    cwd=str(cwd), kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False,
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                   kernel_manager_class=_quiet_kernel_manager())
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
             raise InputError(e.evalue) from None

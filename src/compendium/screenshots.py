@@ -1,24 +1,32 @@
 """The screenshots stage: private screenshots + roster -> de-identified posts, threads, OCR quality.
 
     process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine="rapidocr", jobs=1,
-            cache_dir=None) -> {"posts", "threads", "ocr_quality", "review"}
+            cache_dir=None) -> {"posts", "threads", "ocr_quality", "review", "post_quality"}
 
-Steps: OCR every ``WITI-NNN.png`` (in parallel over ``jobs`` processes, cached by image hash) ->
-layout (posts on each page; one indentation model for the corpus; threads across pages) ->
-pseudonyms (authors and mentions -> roster pseudonyms; unknown names masked and listed for review)
--> redaction (solid boxes over names, handles and mentions) -> tables. With a hand transcription
-(``transcribed.csv``) the OCR is scored per screenshot: character error rate of post text, author
-and depth accuracy, posts expected and found.
+Steps: validate every ``WITI-NNN.png`` (:func:`check_image`: a bad file stops the run before any OCR, named in
+the error) -> OCR (in parallel over ``jobs`` processes, cached by image hash; a page without a readable post
+stops the run) -> layout (posts on each page; one indentation model for the corpus; threads across pages) ->
+pseudonyms (authors and mentions -> roster pseudonyms; unknown names masked and listed for review) -> redaction
+(solid boxes over names, handles and mentions) -> tables. With a hand transcription (``transcribed.csv``) the
+OCR is scored per screenshot: character error rate of post text, author and depth accuracy, posts expected and
+found; and per post (``post_quality``, returned, not written).
 
-Written into ``out_dir``: ``posts.csv``, ``threads.csv``, ``ocr_quality.csv`` (if a transcription is
-given) and ``redacted/WITI-NNN.png``. The ``review`` table is returned, not written: it is about
-identifiable material (its ``original`` column is masked to initials unless ``show_originals``).
+Written into ``out_dir``: ``posts.csv``, ``threads.csv``, ``ocr_quality.csv`` (if a transcription is given) and
+``redacted/WITI-NNN.png``. The ``review`` table is returned, not written: it is about identifiable material (its
+``original`` column is masked to initials unless ``show_originals``).
+
+Provenance: :func:`worst_posts` picks the worst-read posts and :func:`crop_post` cuts a post's region (from the
+``boxes`` column) out of its **redacted** screenshot, so a notebook can show where a quote comes from without
+showing anyone's name.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -35,6 +43,7 @@ THREAD_COLUMNS = ["thread_id", "root_post_id", "screenshot_ids", "n_posts", "n_r
 QUALITY_COLUMNS = ["screenshot_id", "posts_expected", "posts_found", "cer", "author_accuracy",
                    "depth_accuracy"]
 REVIEW_COLUMNS = ["post_id", "field", "masked", "original"]
+POST_QUALITY_COLUMNS = ["post_id", "screenshot_id", "post_index", "found", "cer", "author_ok", "depth_ok"]
 TRANSCRIBED_COLUMNS = ["screenshot_id", "post_index", "depth", "author", "timestamp", "text", "reactions"]
 _SID = re.compile(r"^WITI-\d{3,}$")
 
@@ -49,6 +58,17 @@ def list_screenshots(screenshot_dir) -> list[Path]:
     return files
 
 
+def check_image(path) -> int:
+    """Validate one screenshot before any OCR: readable, a PNG, not truncated, not blank. Returns its width.
+
+    InputError names the file and the reason (empty file, not a PNG, corrupt or truncated, too small, blank).
+    """
+    arr, _ = ocr.load_image(path)
+    if not ocr.has_ink(arr):
+        raise InputError("blank image: nothing is drawn on it, so there is no post to read", path)
+    return int(arr.shape[1])
+
+
 def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
     path, engine, cache_dir = args
     words = ocr.read_words(path, engine=engine, cache_dir=cache_dir)
@@ -59,15 +79,62 @@ def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
     return str(path), words, width
 
 
+def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None):
+    """OCR every file, yielding ``(path, words, width)`` in file order.
+
+    Every file is validated first (:func:`check_image`), so a bad file stops the run before any OCR, named
+    in the error. OCR then runs over ``jobs`` processes; results come back in file order, and a consumer
+    that stops early (a page without a readable post) leaves the rest unread (at most ``2 * jobs`` pages
+    are in flight).
+    """
+    files = [Path(f) for f in files]
+    args = [(str(f), engine, None if cache_dir is None else str(cache_dir)) for f in files]
+    ocr.check_engine(engine)
+    if jobs <= 1 or len(files) == 1:
+        for f in files:
+            check_image(f)
+        for a in args:
+            yield _ocr_one(a)
+        return
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(files)))
+    try:
+        for fut in [pool.submit(check_image, f) for f in files]:
+            fut.result()
+        # a window of 2 x jobs pages in flight keeps every worker busy although results are taken in
+        # order, and bounds what is read in vain after a bad page (an executor starts what it is given)
+        pending, todo = deque(), iter(args)
+        for a in itertools.islice(todo, 2 * jobs):
+            pending.append(pool.submit(_ocr_one, a))
+        while pending:
+            result = pending.popleft().result()
+            for a in itertools.islice(todo, 1):
+                pending.append(pool.submit(_ocr_one, a))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None):
     """OCR every file; returns [(path, words, width)] in file order. Validates files first."""
-    for f in files:
-        ocr.load_image(f)  # InputError early, naming the bad file
-    args = [(str(f), engine, None if cache_dir is None else str(cache_dir)) for f in files]
-    if jobs <= 1 or len(files) == 1:
-        return [_ocr_one(a) for a in args]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_ocr_one, args, chunksize=1))
+    return list(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir))
+
+
+def parse_pages(results) -> list[tuple[str, list[dict]]]:
+    """``(path, words, width)`` of each page, in order -> ``[(screenshot_id, posts)]``, with corpus depths.
+
+    A page in which no post can be read (no ``Name · TIME`` header) is an InputError naming the file: it
+    is either not a WITI page or unreadable, and a researcher must look at it. Stops at the first such page.
+    """
+    pages = []
+    for path, words, width in results:
+        posts = layout.parse_page(words, width)
+        if not posts:
+            n = int(words["text"].astype(str).str.strip().astype(bool).sum()) if len(words) else 0
+            raise InputError(f"no readable post in screenshot (OCR read {n} line(s) of text but no "
+                             "'Name · TIME' post header)", path)
+        pages.append((Path(path).stem, posts))
+    layout.assign_depths([p for _, p in pages])
+    return pages
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -181,31 +248,13 @@ def summarise_quality(quality: pd.DataFrame, transcribed: pd.DataFrame | None = 
     return out
 
 
-def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
-            cache_dir=None, show_originals: bool = False) -> dict[str, pd.DataFrame]:
-    """Run the screenshots stage; see the module docstring."""
-    files = list_screenshots(screenshot_dir)
-    roster = pseudonyms.load_roster(roster_path)
-    transcribed = None
-    if transcribed_path is not None:
-        transcribed = read_csv(transcribed_path)
-        missing = [c for c in TRANSCRIBED_COLUMNS if c not in transcribed.columns]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}", transcribed_path, 1)
-    results = read_all(files, engine=engine, jobs=jobs, cache_dir=cache_dir)
-
-    pages = []
-    for (path, words, width) in results:
-        posts = layout.parse_page(words, width)
-        if not posts:
-            raise InputError("no readable post in screenshot", path)
-        pages.append((Path(path).stem, posts))
-    layout.assign_depths([p for _, p in pages])
+def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool = False) -> dict:
+    """Parsed pages -> posts (pseudonymised; ``text_raw`` kept for scoring, never written), threads, the
+    review list and the redaction boxes of each screenshot."""
     stream, thread_rows = layout.link_threads(pages)
-
     review = []
     rows = []
-    redact_boxes: dict[str, list] = {}
+    redact_boxes: dict[str, list] = {sid: [] for sid, _ in pages}
     for p in stream:
         p["author_raw"] = p["author"]
         pseudo, _ = pseudonyms.match_author(p["author"], roster)
@@ -216,7 +265,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
         for it in items:
             review.append({"post_id": p["post_id"], "field": "mention", "masked": it["masked"],
                            "original": it["original"] if show_originals else _mask(it["original"])})
-        redact_boxes.setdefault(p["screenshot_id"], []).extend(identifier_boxes(p, roster))
+        redact_boxes[p["screenshot_id"]].extend(identifier_boxes(p, roster))
         rows.append({
             "post_id": p["post_id"], "screenshot_id": p["screenshot_id"], "post_index": p["post_index"],
             "depth": p["depth"], "parent_post_id": p["parent_post_id"], "thread_id": p["thread_id"],
@@ -225,18 +274,141 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
             "ocr_confidence": round(float(p["confidence"]), 6),
             "boxes": json.dumps(p["boxes"], separators=(",", ":")), "text_raw": p["text"],
         })
-    posts = pd.DataFrame(rows, columns=POST_COLUMNS + ["text_raw"])
-    threads = pd.DataFrame(thread_rows, columns=THREAD_COLUMNS)
-    quality = score(posts, transcribed, roster) if transcribed is not None else pd.DataFrame(columns=QUALITY_COLUMNS)
-    review_df = pd.DataFrame(review, columns=REVIEW_COLUMNS)
+    return {"posts": pd.DataFrame(rows, columns=POST_COLUMNS + ["text_raw"]),
+            "threads": pd.DataFrame(thread_rows, columns=THREAD_COLUMNS),
+            "review": pd.DataFrame(review, columns=REVIEW_COLUMNS), "redact_boxes": redact_boxes}
+
+
+def _redact_one(task) -> None:
+    redact.redact_image(*task)
+
+
+def read_transcribed(path) -> pd.DataFrame:
+    transcribed = read_csv(path)
+    missing = [c for c in TRANSCRIBED_COLUMNS if c not in transcribed.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
+    return transcribed
+
+
+def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
+            cache_dir=None, show_originals: bool = False) -> dict[str, pd.DataFrame]:
+    """Run the screenshots stage; see the module docstring.
+
+    Returns ``posts``, ``threads``, ``ocr_quality``, ``review`` and ``post_quality`` (per post: character
+    error rate, author and depth right; empty without a transcription). Only ``posts``, ``threads`` and
+    ``ocr_quality`` are written, with the redacted images.
+    """
+    files = list_screenshots(screenshot_dir)
+    roster = pseudonyms.load_roster(roster_path)
+    transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
+    with contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir)) as results:
+        pages = parse_pages(results)
+    tab = tabulate(pages, roster, show_originals=show_originals)
+    posts = tab["posts"]
+    if transcribed is not None:
+        quality = score(posts, transcribed, roster)
+        post_quality = score_posts(posts, transcribed, roster)
+    else:
+        quality = pd.DataFrame(columns=QUALITY_COLUMNS)
+        post_quality = pd.DataFrame(columns=POST_QUALITY_COLUMNS)
 
     out_dir = Path(out_dir)
-    for path, _, _ in results:
-        sid = Path(path).stem
-        redact.redact_image(path, redact_boxes.get(sid, []), out_dir / "redacted" / f"{sid}.png")
+    tasks = [(f, tab["redact_boxes"].get(f.stem, []), out_dir / "redacted" / f"{f.stem}.png") for f in files]
+    if jobs > 1 and len(tasks) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            list(pool.map(_redact_one, tasks))
+    else:
+        for t in tasks:
+            _redact_one(t)
     posts = posts.drop(columns=["text_raw"])
     write_csv(posts, out_dir / "posts.csv")
-    write_csv(threads, out_dir / "threads.csv")
+    write_csv(tab["threads"], out_dir / "threads.csv")
     if transcribed is not None:
         write_csv(quality, out_dir / "ocr_quality.csv")
-    return {"posts": posts, "threads": threads, "ocr_quality": quality, "review": review_df}
+    return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "review": tab["review"],
+            "post_quality": post_quality}
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance: the worst-read posts and where they are on the (redacted) screenshot
+# --------------------------------------------------------------------------------------------------
+
+def score_posts(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.DataFrame:
+    """Per transcribed post: ``post_id, screenshot_id, post_index, found, cer, author_ok, depth_ok``.
+
+    Needs ``text_raw`` (the text as read, before pseudonymisation: what the transcription holds); a post
+    that was not found has ``cer`` 1. Only numbers come out, never the text.
+    """
+    got = posts.set_index(["screenshot_id", "post_index"])
+    rows = []
+    for r in transcribed.sort_values(["screenshot_id", "post_index"], kind="mergesort").itertuples(index=False):
+        key = (r.screenshot_id, int(r.post_index))
+        ref = layout.normalise(r.text)
+        row = {"post_id": f"{r.screenshot_id}#{int(r.post_index)}", "screenshot_id": r.screenshot_id,
+               "post_index": int(r.post_index), "found": key in got.index, "cer": 1.0, "author_ok": False,
+               "depth_ok": False}
+        if row["found"]:
+            g = got.loc[key]
+            row["cer"] = round(edit_distance(layout.normalise(g["text_raw"]), ref) / max(1, len(ref)), 6)
+            row["author_ok"] = pseudonyms.match_author(r.author, roster)[0] == g["author"]
+            row["depth_ok"] = int(r.depth) == int(g["depth"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=POST_QUALITY_COLUMNS)
+
+
+def worst_posts(posts: pd.DataFrame, post_quality: pd.DataFrame | None = None, n: int = 5) -> pd.DataFrame:
+    """The ``n`` worst-read posts: by character error rate against the transcription when there is one
+    (then wrong author or depth, then lowest OCR confidence), else by lowest OCR confidence.
+
+    Columns: ``post_id, screenshot_id, cer`` (empty without a transcription), ``author_ok, depth_ok,
+    ocr_confidence, author, text, boxes`` (de-identified, from ``posts``).
+    """
+    p = posts.copy()
+    if post_quality is not None and len(post_quality):
+        q = post_quality[post_quality["found"].astype(bool)][["post_id", "cer", "author_ok", "depth_ok"]]
+        p = p.merge(q, on="post_id", how="left")
+        p["cer"] = p["cer"].astype(float)
+        for c in ("author_ok", "depth_ok"):
+            p[c] = p[c].astype("boolean")
+        p["_wrong"] = (~p["author_ok"].fillna(True)).astype(int) + (~p["depth_ok"].fillna(True)).astype(int)
+        p = p.sort_values(["cer", "_wrong", "ocr_confidence", "post_id"], ascending=[False, False, True, True],
+                          kind="mergesort", na_position="last")
+    else:
+        p["cer"], p["author_ok"], p["depth_ok"] = float("nan"), pd.NA, pd.NA
+        p = p.sort_values(["ocr_confidence", "post_id"], kind="mergesort")
+    cols = ["post_id", "screenshot_id", "cer", "author_ok", "depth_ok", "ocr_confidence", "author", "text", "boxes"]
+    return p[cols].head(n).reset_index(drop=True)
+
+
+def post_box(boxes, pad: int = 12) -> tuple[int, int, int, int]:
+    """The box around a post's line boxes (the ``boxes`` column: JSON or a list), padded."""
+    bs = json.loads(boxes) if isinstance(boxes, str) else list(boxes)
+    if not bs:
+        raise InputError("post has no boxes", "posts.csv")
+    x0 = min(b[0] for b in bs) - pad
+    y0 = min(b[1] for b in bs) - pad
+    x1 = max(b[2] for b in bs) + pad
+    y1 = max(b[3] for b in bs) + pad
+    return max(0, int(x0)), max(0, int(y0)), int(x1), int(y1)
+
+
+def crop_post(post, redacted_dir, pad: int = 12):
+    """The region of a post on its **redacted** screenshot, as a PIL image.
+
+    ``post`` is a row of ``posts.csv`` (``screenshot_id`` and ``boxes``). ``redacted_dir`` is the stage's
+    ``redacted/`` folder: crops are never taken from the private originals, so what a notebook shows (and
+    a report keeps) has every identifier filled.
+    """
+    from PIL import Image
+
+    redacted_dir = Path(redacted_dir)
+    if redacted_dir.name != "redacted":
+        raise InputError("crops are taken from the stage's redacted/ folder only, never from the private "
+                         "screenshots", redacted_dir)
+    path = redacted_dir / f"{post['screenshot_id']}.png"
+    if not path.is_file():
+        raise InputError("redacted screenshot not found (run the screenshots stage first)", path)
+    x0, y0, x1, y1 = post_box(post["boxes"], pad)
+    with Image.open(path) as im:
+        return im.crop((x0, y0, min(x1, im.width), min(y1, im.height))).convert("RGB")
