@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from compendium import ocr, pseudonyms, screenshots
@@ -41,21 +40,8 @@ def stock_rapidocr(path) -> pd.DataFrame:
     arr = ocr.preprocess(ocr.load_image(path)[0])
     eng = ocr._rapidocr()
     result, _ = eng(arr)
-    rows = []
-    for box, text, conf in result or []:
-        pts = np.asarray(box, dtype=float)
-        rows.append({"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-                     "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())),
-                     "conf": round(float(conf), 4)})
-    for x0, y0, x1, y1 in ocr._ink_bands(arr):
-        covered = any(min(y1, r["y1"]) - max(y0, r["y0"]) > 0.4 * (y1 - y0) for r in rows)
-        if covered or y1 - y0 > 120:
-            continue
-        pad = max(4, (y1 - y0) // 3)
-        crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-        (text, conf), = eng.text_rec([np.ascontiguousarray(crop)])[0]
-        if str(text).strip() and conf >= 0.5:
-            rows.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), 4)})
+    rows = [ocr.box_row(box, text, conf) for box, text, conf in result or []]
+    rows += ocr.read_missed_bands(eng, arr, ocr._ink_bands(arr), rows)
     df = pd.DataFrame(rows, columns=ocr.COLUMNS)
     return df.sort_values(["y0", "x0"], kind="mergesort").reset_index(drop=True)
 

@@ -258,22 +258,31 @@ def _run_rapidocr(arr: np.ndarray) -> list[dict]:
                 continue
             columns = [c for word in info[2] for c in word]
             text = restore_spaces(crop, str(text), columns, float(info[0]))
-            pts = np.asarray(box, dtype=float)
-            rows.append({"text": text, "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-                         "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())),
-                         "conf": round(float(conf), 4)})
-    # second pass: short texts the detector missed (a lone "♥ 1" footer): recognise bands of ink
-    # that no detected box covers, without detection
+            rows.append(box_row(box, text, conf))
+    return rows + read_missed_bands(eng, arr, bands, rows)
+
+
+def box_row(box, text: str, conf: float) -> dict:
+    """A word-box row (``COLUMNS``) from a detector's four-point box."""
+    pts = np.asarray(box, dtype=float)
+    return {"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
+            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": round(float(conf), 4)}
+
+
+def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dict]:
+    """Second pass: short texts the detector missed (a lone "♥ 1" footer). Bands of ink that no row of
+    ``rows`` covers are recognised directly, without detection; returns the new rows."""
+    found = []
     for x0, y0, x1, y1 in bands:
-        covered = any(min(y1, r["y1"]) - max(y0, r["y0"]) > 0.4 * (y1 - y0) for r in rows)
+        covered = any(min(y1, r["y1"]) - max(y0, r["y0"]) > 0.4 * (y1 - y0) for r in rows + found)
         if covered or y1 - y0 > 120:
             continue
         pad = max(4, (y1 - y0) // 3)
         crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
         (text, conf), = eng.text_rec([np.ascontiguousarray(crop)])[0]
         if str(text).strip() and conf >= 0.5:
-            rows.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), 4)})
-    return rows
+            found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), 4)})
+    return found
 
 
 def cache_key(data: bytes, engine: str) -> str:

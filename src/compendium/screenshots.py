@@ -106,10 +106,10 @@ def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_
         for a in itertools.islice(todo, 2 * jobs):
             pending.append(pool.submit(_ocr_one, a))
         while pending:
-            result = pending.popleft().result()
+            # yield before refilling: a consumer that stops here leaves at most 2 x jobs pages read
+            yield pending.popleft().result()
             for a in itertools.islice(todo, 1):
                 pending.append(pool.submit(_ocr_one, a))
-            yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
