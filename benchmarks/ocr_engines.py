@@ -6,9 +6,12 @@
 
 Readers:
 
-- ``rapidocr``: the stage's default engine as it is now (:func:`compendium.ocr.read_words`, engine ``rapidocr``);
-- ``rapidocr-stock``: RapidOCR's own pipeline (full-resolution detection, no space restoration), which is what
-  the stage ran before detection was scaled to the text size; kept here to measure what that change bought;
+- ``rapidocr``: the stage's default engine as it is now (:func:`compendium.ocr.read_words`, engine ``rapidocr``:
+  the models run by OpenVINO);
+- ``rapidocr-onnxruntime``: the same pipeline with the models run by ONNX Runtime, RapidOCR's own runtime (what
+  the stage ran before; kept here to measure what OpenVINO buys);
+- ``rapidocr-stock``: RapidOCR's own pipeline and runtime (full-resolution detection, no space restoration), which
+  is what the stage ran before detection was scaled to the text size; kept here to measure what that change bought;
 - ``tesseract``: Tesseract 5 through :func:`compendium.ocr.read_words` (``apt-get install tesseract-ocr``).
 
 Each screenshot is read by every reader in turn (interleaved, one process, one thread each, no cache), so that the
@@ -22,6 +25,7 @@ per variant; needs Debian's font packages), one row per variant and reader.
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 import platform
 import sys
 import time
@@ -34,20 +38,29 @@ from compendium import ocr, pseudonyms, screenshots
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=ocr.COLUMNS).sort_values(["y0", "x0"], kind="mergesort").reset_index(drop=True)
+
+
+def onnxruntime_rapidocr(path) -> pd.DataFrame:
+    """The stage's pipeline with RapidOCR's own runtime (ONNX Runtime) in place of OpenVINO."""
+    return _frame(ocr._run_rapidocr(ocr.preprocess(ocr.load_image(path)[0]), runtime="onnxruntime"))
+
+
 def stock_rapidocr(path) -> pd.DataFrame:
     """The previous RapidOCR path: the library's own pipeline on the preprocessed capture, plus the stage's
     second pass for short texts the detector misses."""
     arr = ocr.preprocess(ocr.load_image(path)[0])
-    eng = ocr._rapidocr()
+    eng = ocr._rapidocr("onnxruntime")
     result, _ = eng(arr)
     rows = [ocr.box_row(box, text, conf) for box, text, conf in result or []]
     rows += ocr.read_missed_bands(eng, arr, ocr._ink_bands(arr), rows)
-    df = pd.DataFrame(rows, columns=ocr.COLUMNS)
-    return df.sort_values(["y0", "x0"], kind="mergesort").reset_index(drop=True)
+    return _frame(rows)
 
 
 READERS = {
     "rapidocr": (lambda p: ocr.read_words(p, engine="rapidocr"), "rapidocr"),
+    "rapidocr-onnxruntime": (onnxruntime_rapidocr, "rapidocr"),
     "rapidocr-stock": (stock_rapidocr, "rapidocr"),
     "tesseract": (lambda p: ocr.read_words(p, engine="tesseract"), "tesseract"),
 }
@@ -133,6 +146,8 @@ def main(argv=None) -> int:
         n = len(files)
         ratio = f"{seconds[r] / base:.2f}x" if base else ""
         version = ocr.engine_version(READERS[r][1])
+        if r in ("rapidocr-onnxruntime", "rapidocr-stock"):
+            version = version.split("+")[0] + f"+onnxruntime-{metadata.version('onnxruntime')}"
         try:
             s = summary(results[r], roster, transcribed)
         except Exception as exc:  # a page without posts: report it, do not stop the comparison

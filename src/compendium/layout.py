@@ -17,12 +17,12 @@ renderer's own records. The visual grammar (SPEC 4) is read as a small state mac
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from statistics import median
 
 import pandas as pd
+from rapidfuzz import fuzz
 
 BADGES = ["Admin", "Moderator"]
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -124,7 +124,7 @@ def parse_header(text: str) -> dict | None:
     if mm:
         handle, left = mm.group(1), left[:mm.start()].strip()
         if mm.group(2) and not badge:   # a badge the OCR misread (a pill is hard to read)
-            badge = max(BADGES, key=lambda b: difflib.SequenceMatcher(None, b.lower(), mm.group(2).lower()).ratio())
+            badge = max(BADGES, key=lambda b: fuzz.ratio(b.lower(), mm.group(2).lower()))
     left = re.sub(r"[^\w)\]]+$", "", left).strip()
     if not left or not re.search(r"[A-Za-z]", left):
         return None
@@ -169,7 +169,7 @@ def parse_footer(text: str) -> dict | None:
 
 
 def _is_pinned(text: str) -> bool:
-    return difflib.SequenceMatcher(None, text.lower(), PINNED).ratio() > 0.8
+    return fuzz.ratio(text.lower(), PINNED) > 80
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from . import __version__
 from .manifest import MANIFEST_NAME
 
 PACKAGES = ("pandas", "numpy", "spacy", "spacy-lookups-data", "matplotlib", "networkx", "scikit-learn",
-            "krippendorff", "rapidocr-onnxruntime", "onnxruntime", "pillow", "papermill", "nbconvert", "pyyaml")
+            "krippendorff", "rapidocr-onnxruntime", "openvino", "rapidfuzz", "pillow", "papermill", "nbconvert",
+            "pyyaml")
 
 
 def package_versions(packages=PACKAGES) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+from rapidfuzz.distance import Levenshtein
 
 from compendium import layout, ocr, pseudonyms, redact
 from compendium.errors import InputError
@@ -137,21 +138,6 @@ def parse_pages(results) -> list[tuple[str, list[dict]]]:
     return pages
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions all cost 1)."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _mask(s: str) -> str:
     return " ".join(w[0] + "*" * (len(w) - 1) for w in str(s).split())
 
@@ -219,7 +205,7 @@ def score(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.DataFram
                 dist += len(ref_text)
                 continue
             g = got.loc[idx]
-            dist += edit_distance(layout.normalise(g["text_raw"]), ref_text)
+            dist += Levenshtein.distance(layout.normalise(g["text_raw"]), ref_text)
             auth += pseudonyms.match_author(r.author, roster)[0] == g["author"]
             dep += int(r.depth) == int(g["depth"])
         n = len(exp)
@@ -350,7 +336,7 @@ def score_posts(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.Da
                "depth_ok": False}
         if row["found"]:
             g = got.loc[key]
-            row["cer"] = round(edit_distance(layout.normalise(g["text_raw"]), ref) / max(1, len(ref)), 6)
+            row["cer"] = round(Levenshtein.distance(layout.normalise(g["text_raw"]), ref) / max(1, len(ref)), 6)
             row["author_ok"] = pseudonyms.match_author(r.author, roster)[0] == g["author"]
             row["depth_ok"] = int(r.depth) == int(g["depth"])
         rows.append(row)
