@@ -23,3 +23,14 @@ def compendium(*args, cwd=ROOT, check=False):
     """Run the ``compendium`` command as a user would; returns the CompletedProcess."""
     exe = shutil.which("compendium", path=str(Path(sys.executable).parent)) or "compendium"
     return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, check=check)
+
+
+def one_line_exit_2(r, *needles) -> str:
+    """Bad input as the user meets it: exit 2, one line on stderr holding every needle, no traceback."""
+    assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+    return lines[0]

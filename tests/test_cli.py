@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from conftest import RAW, compendium
+from conftest import RAW, compendium, one_line_exit_2
 
 COMMANDS = [["run"], ["verify"], ["synth"], ["deid"], ["deid", "scan"], ["export", "qdpx"], ["import", "qdpx"]]
 
@@ -13,29 +13,20 @@ def test_every_command_has_help(cmd):
     assert r.returncode == 0 and "usage:" in r.stdout
 
 
-def _one_line_exit_2(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-
-
 def test_missing_raw_folder(tmp_path):
-    _one_line_exit_2(compendium("run", "--raw", tmp_path / "nope"), "nope", "raw data folder not found")
+    one_line_exit_2(compendium("run", "--raw", tmp_path / "nope"), "nope", "raw data folder not found")
 
 
 def test_unknown_stage():
-    _one_line_exit_2(compendium("run", "--only", "coding", "bogus"), "unknown stage 'bogus'")
+    one_line_exit_2(compendium("run", "--only", "coding", "bogus"), "unknown stage 'bogus'")
 
 
 def test_malformed_parameter():
-    _one_line_exit_2(compendium("run", "-p", "no_equals_sign"), "malformed parameter")
+    one_line_exit_2(compendium("run", "-p", "no_equals_sign"), "malformed parameter")
 
 
 def test_unknown_parameter():
-    _one_line_exit_2(compendium("run", "-p", "colour=blue"), "unknown parameter 'colour'")
+    one_line_exit_2(compendium("run", "-p", "colour=blue"), "unknown parameter 'colour'")
 
 
 @pytest.fixture
@@ -49,14 +40,14 @@ def test_changed_raw_file_is_a_manifest_mismatch(raw_copy, tmp_path):
     p = raw_copy / "transcripts" / "P03.txt"
     p.write_text(p.read_text() + "\nP03: one more line\n")
     r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r")
-    _one_line_exit_2(r, "P03.txt", "checksum differs")
+    one_line_exit_2(r, "P03.txt", "checksum differs")
     assert not (tmp_path / "d").exists()
 
 
 def test_extra_raw_file(raw_copy, tmp_path):
     (raw_copy / "transcripts" / "P99.txt").write_text("P99: hi\n")
     r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r")
-    _one_line_exit_2(r, "P99.txt", "not listed")
+    one_line_exit_2(r, "P99.txt", "not listed")
 
 
 def test_debug_shows_traceback():

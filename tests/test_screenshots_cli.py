@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from compendium import manifest, render
 
-from conftest import DERIVED, RAW, compendium
+from conftest import DERIVED, RAW, compendium, one_line_exit_2
 
 SHOTS = Path("private") / "screenshots"
 
@@ -55,16 +55,6 @@ def corpus(tmp_path):
     return raw, derived, run
 
 
-def _one_line_exit_2(r, *needles) -> str:
-    assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
-
-
 def _untouched(tmp_path: Path, derived: Path, digest: dict) -> None:
     assert _digest_tree(derived) == digest
     leftovers = [p.name for p in tmp_path.rglob(".staging-*")] + [p.name for p in tmp_path.rglob(".old-*")]
@@ -76,7 +66,7 @@ def test_truncated_png(corpus, tmp_path, derived_digest):
     p = raw / SHOTS / "WITI-012.png"
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
-    _one_line_exit_2(run(), "WITI-012.png", "truncated")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-012.png"), "truncated")
     _untouched(tmp_path, derived, derived_digest)
 
 
@@ -87,35 +77,35 @@ def test_corrupt_png(corpus, tmp_path, derived_digest):
     mid = len(data) // 2
     data[mid:mid + 64] = bytes(64)     # a damaged compressed block, same length
     p.write_bytes(bytes(data))
-    _one_line_exit_2(run(), "WITI-020.png", "corrupt")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-020.png"), "corrupt")
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_not_a_png(corpus, tmp_path, derived_digest):
     raw, derived, run = corpus
     (raw / SHOTS / "WITI-005.png").write_bytes(b"GIF89a\x01\x00\x01\x00 this is not a PNG")
-    _one_line_exit_2(run(), "WITI-005.png", "not a PNG")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-005.png"), "not a PNG")
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_empty_file(corpus, tmp_path, derived_digest):
     raw, derived, run = corpus
     (raw / SHOTS / "WITI-030.png").write_bytes(b"")
-    _one_line_exit_2(run(), "WITI-030.png", "empty image file")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-030.png"), "empty image file")
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_blank_image(corpus, tmp_path, derived_digest):
     raw, derived, run = corpus
     (raw / SHOTS / "WITI-035.png").write_bytes(render.png_bytes(Image.new("RGB", (1080, 2340), (24, 25, 26))))
-    _one_line_exit_2(run(), "WITI-035.png", "blank image")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-035.png"), "blank image")
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_tiny_image(corpus, tmp_path, derived_digest):
     raw, derived, run = corpus
     (raw / SHOTS / "WITI-002.png").write_bytes(render.png_bytes(Image.new("RGB", (1, 1), "white")))
-    _one_line_exit_2(run(), "WITI-002.png", "too small")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-002.png"), "too small")
     _untouched(tmp_path, derived, derived_digest)
 
 
@@ -133,7 +123,7 @@ def _settings_page() -> Image.Image:
 def test_screenshot_without_a_readable_post(corpus, tmp_path, derived_digest):
     raw, derived, run = corpus
     (raw / SHOTS / "WITI-001.png").write_bytes(render.png_bytes(_settings_page()))
-    _one_line_exit_2(run(), "WITI-001.png", "no readable post")
+    one_line_exit_2(run(), str(raw / SHOTS / "WITI-001.png"), "no readable post")
     _untouched(tmp_path, derived, derived_digest)
 
 
@@ -144,7 +134,7 @@ def test_roster_with_a_duplicate_pseudonym(corpus, tmp_path, derived_digest):
     first = lines[1].split(",")[0]
     lines[5] = first + lines[5][lines[5].index(","):]
     roster.write_text("".join(lines), encoding="utf-8")
-    line = _one_line_exit_2(run(), "roster.csv:6", "duplicate pseudonym", first)
+    line = one_line_exit_2(run(), f"{roster}:6", "duplicate pseudonym", first)
     # the error names the row, never the person on it
     assert lines[5].split(",")[1] not in line
     _untouched(tmp_path, derived, derived_digest)
@@ -152,13 +142,13 @@ def test_roster_with_a_duplicate_pseudonym(corpus, tmp_path, derived_digest):
 
 def test_unknown_ocr_engine(corpus, tmp_path, derived_digest):
     _, derived, run = corpus
-    _one_line_exit_2(run("-p", "ocr_engine=nonesuch"), "ocr_engine", "unknown OCR engine 'nonesuch'")
+    one_line_exit_2(run("-p", "ocr_engine=nonesuch"), "ocr_engine", "unknown OCR engine 'nonesuch'")
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_tesseract_not_installed_says_how_to_install_it(corpus, tmp_path, derived_digest):
     _, derived, run = corpus
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}   # the venv, without /usr/bin's tesseract
-    _one_line_exit_2(run("-p", "ocr_engine=tesseract", env=env), "ocr_engine", "not installed",
+    one_line_exit_2(run("-p", "ocr_engine=tesseract", env=env), "ocr_engine", "not installed",
                      "apt-get install tesseract-ocr")
     _untouched(tmp_path, derived, derived_digest)

@@ -30,6 +30,7 @@ import hashlib
 import inspect
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -41,8 +42,9 @@ from PIL import Image
 
 from compendium.errors import InputError
 
-PIPELINE_VERSION = "4"   # bump when preprocessing or engine settings change (invalidates the cache)
+PIPELINE_VERSION = "5"   # bump when preprocessing or engine settings change (invalidates the cache)
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
+REC_WIDTH_STEP = 64   # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -83,21 +85,34 @@ def engine_version(engine: str = "rapidocr") -> str:
 class OpenVINOSession:
     """One of RapidOCR's ONNX models run by OpenVINO instead of ONNX Runtime, with the call interface of
     RapidOCR's own session (an input array -> ``[output]``). OpenVINO reads the same ONNX file and runs it
-    about 1.75 times faster on a CPU (benchmarks/ocr_engines.py); one thread and 32-bit floats, so a result
-    does not depend on the number of cores or on whether the CPU offers bfloat16. Thread pinning is off:
-    OpenVINO would otherwise pin every single-threaded worker process to the same core."""
+    about 1.75 times faster on a CPU (benchmarks/ocr_engines.py).
 
-    def __init__(self, model: Path):
+    - One thread and 32-bit floats, so a result does not depend on the number of cores or on whether the CPU
+      offers bfloat16. Thread pinning is off: OpenVINO would otherwise pin every single-threaded worker
+      process to the same core.
+    - Few input shapes. OpenVINO keeps prepared kernels for every input shape it has seen, and a page of
+      text brings dozens of new ones (every line its width, every capture its height): a worker grew by
+      about 45 MiB a screenshot. So detection input is padded with zeros to a multiple of ``map_step`` px
+      both ways and the probability map cropped back to the image, and :func:`recognise` pads each line to
+      a multiple of :data:`REC_WIDTH_STEP` px. A worker then levels off at about 850 MiB.
+    """
+
+    def __init__(self, model: Path, map_step: int = 0):
         import openvino as ov
 
         core = ov.Core()
-        compiled = core.compile_model(core.read_model(str(model)), "CPU", {
-            "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": "f32",
-            "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False})
-        self._request = compiled.create_infer_request()
+        config = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": "f32",
+                  "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
+        self._request = core.compile_model(core.read_model(str(model)), "CPU", config).create_infer_request()
+        self.map_step = map_step
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
-        return [self._request.infer({0: np.ascontiguousarray(x, dtype=np.float32)})[0].copy()]
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        h, w = x.shape[-2:]
+        if self.map_step:
+            x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, -h % self.map_step), (0, -w % self.map_step)])
+            return [self._request.infer({0: x})[0][..., :h, :w].copy()]
+        return [self._request.infer({0: x})[0].copy()]
 
 
 def _rapidocr(runtime: str = "openvino"):
@@ -113,7 +128,7 @@ def _rapidocr(runtime: str = "openvino"):
         eng.text_rec.rec_batch_num = 1
         if runtime == "openvino":
             models = Path(inspect.getfile(RapidOCR)).parent / "models"
-            eng.text_det.infer = OpenVINOSession(models / "ch_PP-OCRv4_det_infer.onnx")
+            eng.text_det.infer = OpenVINOSession(models / "ch_PP-OCRv4_det_infer.onnx", map_step=128)
             eng.text_rec.session = OpenVINOSession(models / "ch_PP-OCRv4_rec_infer.onnx")
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         _ENGINES[runtime] = eng
@@ -280,7 +295,7 @@ def _run_rapidocr(arr: np.ndarray, runtime: str = "openvino") -> list[dict]:
         boxes = [np.asarray(b, dtype=np.float32) * np.array([sx, sy], dtype=np.float32)
                  for b in eng.sorted_boxes(boxes)]
         crops = eng.get_crop_img_list(arr, boxes)
-        rec, _ = eng.text_rec(crops, return_word_box=True)
+        rec = recognise(eng, crops)
         for box, crop, (text, conf, info) in zip(boxes, crops, rec):
             if conf < 0.5:
                 continue
@@ -288,6 +303,22 @@ def _run_rapidocr(arr: np.ndarray, runtime: str = "openvino") -> list[dict]:
             text = restore_spaces(crop, str(text), columns, float(info[0]))
             rows.append(box_row(box, text, conf))
     return rows + read_missed_bands(eng, arr, bands, rows)
+
+
+def recognise(eng, crops: list[np.ndarray], width_step: int = REC_WIDTH_STEP) -> list:
+    """RapidOCR's recogniser, one line at a time, each line's model input padded with zeros (as RapidOCR
+    pads the lines of a batch) to a multiple of ``width_step`` px, so that the runtime meets few input
+    shapes: ``[(text, conf, info)]``, info holding the character positions (``return_word_box``)."""
+    rec = eng.text_rec
+    _, img_h, img_w = rec.rec_image_shape[:3]
+    out = []
+    for crop in crops:
+        ratio = crop.shape[1] / float(crop.shape[0])
+        width = -(-math.ceil(img_h * max(img_w / img_h, ratio)) // width_step) * width_step
+        norm = rec.resize_norm_img(crop, (width + 0.5) / img_h)[np.newaxis].astype(np.float32)
+        preds = rec.session(norm)[0]
+        out += rec.postprocess_op(preds, True, wh_ratio_list=[ratio], max_wh_ratio=width / img_h)
+    return out
 
 
 def box_row(box, text: str, conf: float) -> dict:
@@ -307,7 +338,7 @@ def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dic
             continue
         pad = max(4, (y1 - y0) // 3)
         crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-        (text, conf), = eng.text_rec([np.ascontiguousarray(crop)])[0]
+        (text, conf, _), = recognise(eng, [np.ascontiguousarray(crop)])
         if str(text).strip() and conf >= 0.5:
             found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), 4)})
     return found

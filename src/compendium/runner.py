@@ -218,7 +218,7 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
                                    kernel_manager_class=_quiet_kernel_manager())
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
-            raise InputError(e.evalue) from None
+            raise InputError(_user_paths(ctx, e.evalue)) from None
         raise StageFailed(f"stage '{stage.name}' failed: {e.ename}: {e.evalue} "
                           f"(executed notebook: {out_nb})") from None
     nb = nbformat.read(str(out_nb), as_version=4)
@@ -226,6 +226,13 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
     nbformat.write(nb, str(out_nb))
     html, _ = HTMLExporter().from_notebook_node(nb)
     out_nb.with_suffix(".html").write_text(html, encoding="utf-8")
+
+
+def _user_paths(ctx: Context, message: str) -> str:
+    """A notebook's error names files by their workspace path (``raw/...``); name them as the user knows them."""
+    roots = {"raw": ctx.raw, "derived": ctx.derived, "out": ctx.derived}
+    head, sep, rest = message.partition("/")
+    return f"{roots[head]}/{rest}" if sep and head in roots else message
 
 
 class StageFailed(RuntimeError):
