@@ -218,7 +218,7 @@ def parse_page(words: pd.DataFrame, width: int) -> list[dict]:
             "post_index": i, "depth": 0, "author": p["author"], "handle": p["handle"], "badge": p["badge"],
             "timestamp": p["timestamp"], "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
             "reactions": p["reactions"], "replies": p["replies"],
-            "confidence": round(sum(confs) / len(confs), 4),
+            "confidence": round(sum(confs) / len(confs), 3),   # of 2-decimal line confidences (ocr.CONF_DECIMALS)
             "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
             "header_parts": p["header"]["parts"],
             "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],

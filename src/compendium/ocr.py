@@ -42,11 +42,16 @@ from PIL import Image
 
 from compendium.errors import InputError
 
-PIPELINE_VERSION = "5"   # bump when preprocessing or engine settings change (invalidates the cache)
+PIPELINE_VERSION = "6"   # bump when preprocessing or engine settings change (invalidates the cache)
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
 REC_WIDTH_STEP = 64   # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Confidences are kept to 2 decimals. The models' arithmetic differs in its last bits from one CPU to another
+# (OpenVINO and ONNX Runtime pick kernels for the instruction set they find), and at 4 decimals that was enough
+# to move one line's confidence by 0.0001 between two development machines, so posts.csv was not reproduced byte
+# for byte. At 2 decimals a difference of that size crosses a rounding boundary about 100 times less often.
+CONF_DECIMALS = 2
 
 _ENGINES: dict = {}
 _VERSIONS: dict = {}
@@ -325,7 +330,7 @@ def box_row(box, text: str, conf: float) -> dict:
     """A word-box row (``COLUMNS``) from a detector's four-point box."""
     pts = np.asarray(box, dtype=float)
     return {"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": round(float(conf), 4)}
+            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": round(float(conf), CONF_DECIMALS)}
 
 
 def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dict]:
@@ -340,7 +345,7 @@ def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dic
         crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
         (text, conf, _), = recognise(eng, [np.ascontiguousarray(crop)])
         if str(text).strip() and conf >= 0.5:
-            found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), 4)})
+            found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), CONF_DECIMALS)})
     return found
 
 
@@ -412,7 +417,7 @@ def _run_tesseract(arr: np.ndarray) -> list[dict]:
         rows.append({"text": " ".join(t for *_, t in words),
                      "x0": min(w[0] for w in words), "y0": min(w[1] for w in words),
                      "x1": max(w[2] for w in words), "y1": max(w[3] for w in words),
-                     "conf": round(sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100, 4)})
+                     "conf": round(sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100, CONF_DECIMALS)})
     return rows
 
 
