@@ -8,6 +8,10 @@ import pytest
 from compendium import ocr, render  # noqa: E402
 from compendium.errors import InputError  # noqa: E402
 
+from conftest import RAW  # noqa: E402
+
+RAW_SHOTS = RAW / "private" / "screenshots"
+
 
 @pytest.fixture(scope="module")
 def page_png(tmp_path_factory):
@@ -162,3 +166,28 @@ def test_restore_spaces_never_splits_numbers_or_letters():
     crop = _text_crop(["abcdefghijklm"], gap=0, letter_gap=3)
     text, cols = _columns(["abcdefghijklm"], gap=0, letter_gap=3)
     assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == text
+
+
+def _pages():
+    """Real captures (light and dark) and random arrays, odd and even pixel counts."""
+    rng = np.random.default_rng(7)
+    shots = sorted(RAW_SHOTS.glob("WITI-00*.png"))[:4]
+    arrays = [ocr.load_image(p)[0] for p in shots]
+    arrays += [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in [(17, 31), (40, 40), (3, 5)]]
+    arrays += [np.full((20, 30, 3), 24, dtype=np.uint8), 255 - arrays[0]]
+    return arrays
+
+
+def test_image_scans_equal_the_plain_numpy_formulas():
+    """The OpenCV scans give the numbers of the NumPy definitions they replace, on real and random images."""
+    for arr in _pages():
+        for k in range(3):
+            assert ocr.median_u8(arr[..., k]) == np.median(arr[..., k])
+        bg = np.median(arr.reshape(-1, 3), axis=0).astype(np.int16)
+        dist = np.abs(arr.astype(np.int16) - bg).max(axis=2)
+        assert np.array_equal(ocr.ink_distance(arr), dist)
+        assert np.array_equal(ocr.ink_rows(arr), dist.max(axis=1) > 40)
+        span = (arr.max(axis=(0, 1)).astype(np.int16) - arr.min(axis=(0, 1))).max()
+        assert ocr.has_ink(arr) == bool(span > 40)
+        lum = arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        assert ocr.is_dark(arr) == (float(np.median(lum)) < 128)

@@ -156,3 +156,29 @@ def test_page_without_posts_stops_the_run_early(run, tmp_path):
         screenshots.process(shots, root / "roster.csv", tmp_path / "out", jobs=2, cache_dir=tmp_path / "cache")
     assert len(list((tmp_path / "cache").glob("*.json"))) <= 4  # of 8 pages
     assert not (tmp_path / "out").exists()
+
+
+def test_author_missing_from_the_roster_is_masked_listed_and_redacted(run, tmp_path):
+    """A member who is not on the roster is never passed through: their posts get ``[unknown member]``, each
+    is listed for review (masked to initials), and their name is boxed out of the redacted screenshot."""
+    root, members, rows, _ = run
+    counts = rows[rows["author"] != render.ANONYMOUS].groupby("author").size().sort_values(kind="mergesort")
+    name = counts.index[-1]                                  # the display name with the most posts
+    gone = next(m for m in members if m["display_name"] == name)
+    pseudonyms.write_roster([m for m in members if m is not gone], tmp_path / "roster.csv")
+    res = screenshots.process(root / "screenshots", tmp_path / "roster.csv", tmp_path / "out",
+                              jobs=1, cache_dir=root / "cache")   # the fixture's OCR cache: no OCR here
+    posts = res["posts"]
+    theirs = rows[rows["author"] == name][["screenshot_id", "post_index"]]
+    got = posts.merge(theirs, on=["screenshot_id", "post_index"])
+    assert len(got) == len(theirs) >= 1 and (got["author"] == pseudonyms.UNKNOWN).all()
+    assert gone["pseudonym"] not in set(posts["author"])
+    review = res["review"][res["review"]["field"] == "author"]
+    assert sorted(review["post_id"]) == sorted(got["post_id"])
+    assert (review["original"] == screenshots._mask(name)).all() and name not in review["original"].tolist()
+    written = (tmp_path / "out" / "posts.csv").read_text(encoding="utf-8")
+    for ident in (name, gone["handle"]):
+        assert not re.search(rf"(?<!\w){re.escape(ident)}(?!\w)", written, flags=re.IGNORECASE), ident
+    page = theirs["screenshot_id"].iloc[0]
+    read = " ".join(ocr.read_words(tmp_path / "out" / "redacted" / f"{page}.png")["text"])
+    assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", read, flags=re.IGNORECASE), read

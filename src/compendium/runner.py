@@ -211,8 +211,11 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
     from nbconvert import HTMLExporter
 
     try:
+        # The kernel starts in the workspace (nbclient's resources path), not through papermill's cwd=, which
+        # changes the whole process's working directory and so cannot serve two stages running side by side.
         papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
-                                   cwd=str(cwd), kernel_name="python3", progress_bar=False,
+                                   resources={"metadata": {"path": str(cwd)}},
+                                   kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False,
                                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                                    kernel_manager_class=_quiet_kernel_manager())
@@ -335,8 +338,47 @@ def gate_inputs(ctx: Context, stage: Stage, gate: deid.Gate) -> None:
         deid.gate_or_raise(gate, files, relative_to=ctx.raw, labels={f: ctx.raw.name for f in files})
 
 
+def upstream(stage: Stage, stages) -> set[str]:
+    """Names of the stages among ``stages`` that write a file ``stage`` reads: it starts after they finish."""
+    names = {s.name for s in stages}
+    writer = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}
+    return {writer[d] for d in stage.derived_inputs if writer.get(d) in names}
+
+
+def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, str]:
+    """Run ``stages`` as the DAG allows. With ``ctx.jobs`` 1, one after another in pipeline order; with more,
+    up to ``ctx.jobs`` stages side by side (the transcripts while the screenshots are read, the information flow
+    beside the coding), each starting, in pipeline order, once its upstream stages have finished. After a
+    failure no stage starts; those running finish (each is all or nothing) and the first error is raised."""
+    if ctx.jobs <= 1 or len(stages) <= 1:
+        return {s.name: run_stage(ctx, s, gate) for s in stages}
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    needs = {s.name: upstream(s, stages) for s in stages}
+    pending, running, results, error = list(stages), {}, {}, None
+    workers = min(ctx.jobs, len(stages))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage") as pool:
+        while pending or running:
+            for s in list(pending) if error is None else []:
+                if len(running) < workers and needs[s.name] <= results.keys():
+                    running[pool.submit(run_stage, ctx, s, gate)] = s
+                    pending.remove(s)
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: STAGE_NAMES.index(running[f].name)):
+                s = running.pop(fut)
+                try:
+                    results[s.name] = fut.result()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
+                    error = error or exc
+    if error is not None:
+        raise error
+    return {s.name: results[s.name] for s in stages}
+
+
 def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
-    """Run the selected stages in order; returns ``{stage: 'ran'|'skipped'|'unavailable'}``."""
+    """Run the selected stages (see :func:`run_stages`); returns ``{stage: 'ran'|'skipped'|'unavailable'}``."""
     stages = select_stages(only)
     if not (ctx.raw / manifest.MANIFEST_NAME).is_file() and ctx.raw.is_dir():
         raise InputError(f"{manifest.MANIFEST_NAME} missing: raw data are checked against it before any stage "
@@ -345,9 +387,7 @@ def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     check_parameters(ctx)
     gate = make_gate(ctx)
     ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
-    results = {}
-    for stage in stages:
-        results[stage.name] = run_stage(ctx, stage, gate)
+    results = run_stages(ctx, stages, gate)
     if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():
         manifest.write(ctx.derived)
     return results

@@ -1,0 +1,86 @@
+"""The runner's schedule: which stage waits for which, and stages side by side under --jobs.
+
+The stages themselves are replaced by a fake that records when each starts and ends, so these tests check the
+schedule alone (the whole pipeline with --jobs 2 is run for real in tests/test_pipeline.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from compendium import runner
+from compendium.errors import InputError
+
+
+def test_upstream_follows_the_files_each_stage_reads():
+    up = {s.name: runner.upstream(s, runner.STAGES) for s in runner.STAGES}
+    assert up["screenshots"] == set() and up["transcripts"] == set()
+    assert up["coding"] == {"screenshots", "transcripts"}
+    assert up["themes"] == {"screenshots", "transcripts", "coding"}
+    assert up["information_flow"] == {"screenshots"}
+    assert up["report"] == set(runner.STAGE_NAMES) - {"report"}
+    # a stage not selected is not waited for: its committed outputs are read as they are
+    assert runner.upstream(runner.STAGES[2], runner.STAGES[2:]) == set()
+
+
+class FakeStages:
+    """Stands in for run_stage: each stage sleeps a little; the log says when each started and ended."""
+
+    def __init__(self, seconds=None, fail=None):
+        self.seconds = seconds or {}
+        self.fail = fail
+        self.events: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, ctx, stage, gate):
+        with self.lock:
+            self.events.append(("start", stage.name))
+        time.sleep(self.seconds.get(stage.name, 0.05))
+        with self.lock:
+            self.events.append(("end", stage.name))
+        if stage.name == self.fail:
+            raise InputError("planted failure", stage.name)
+        return "ran"
+
+    def index(self, kind, name):
+        return self.events.index((kind, name))
+
+
+def _ctx(tmp_path, jobs):
+    return runner.Context(tmp_path, tmp_path / "raw", tmp_path / "derived", tmp_path / "reports",
+                          tmp_path / "cache", {}, jobs=jobs, quiet=True)
+
+
+def test_one_job_runs_the_stages_one_after_another_in_order(tmp_path, monkeypatch):
+    fake = FakeStages()
+    monkeypatch.setattr(runner, "run_stage", fake)
+    out = runner.run_stages(_ctx(tmp_path, 1), list(runner.STAGES), gate=None)
+    assert list(out) == list(runner.STAGE_NAMES) and set(out.values()) == {"ran"}
+    assert fake.events == [(k, n) for n in runner.STAGE_NAMES for k in ("start", "end")]
+
+
+def test_two_jobs_run_independent_stages_side_by_side_and_respect_the_dag(tmp_path, monkeypatch):
+    fake = FakeStages(seconds={"screenshots": 0.4, "coding": 0.3})
+    monkeypatch.setattr(runner, "run_stage", fake)
+    out = runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    assert list(out) == list(runner.STAGE_NAMES)      # results in pipeline order whatever the finishing order
+    i = fake.index
+    assert i("start", "transcripts") < i("end", "screenshots")          # side by side
+    assert i("start", "information_flow") < i("end", "coding")          # side by side
+    for stage in runner.STAGES:
+        for dep in runner.upstream(stage, runner.STAGES):
+            assert i("end", dep) < i("start", stage.name), (dep, stage.name)
+    assert i("end", "screenshots") < i("start", "coding") < i("start", "information_flow")  # ready: in order
+
+
+def test_a_failure_lets_the_running_stage_finish_and_starts_nothing_downstream(tmp_path, monkeypatch):
+    fake = FakeStages(seconds={"screenshots": 0.4, "transcripts": 0.05}, fail="transcripts")
+    monkeypatch.setattr(runner, "run_stage", fake)
+    with pytest.raises(InputError, match="planted failure"):
+        runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    started = {n for k, n in fake.events if k == "start"}
+    assert started == {"screenshots", "transcripts"}
+    assert ("end", "screenshots") in fake.events                        # not abandoned half-way
