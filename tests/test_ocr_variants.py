@@ -8,8 +8,8 @@ at least 98% of posts, depth for at least 95%, post count exact on every page.
 
 Each variant reads three pages chosen to cover what is hard: a page that starts mid-thread, a page with replies
 to replies, and a page with an admin badge or a title bar. The fonts come from Debian packages
-(``fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted``) and the optional Tesseract
-engine from ``tesseract-ocr``; without them the tests skip, except in CI (``.ci/run`` installs them and sets
+(``fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted``; ``fonts-wqy-microhei`` for the
+pages with Chinese words) and the optional Tesseract engine from ``tesseract-ocr``; without them the tests skip, except in CI (``.ci/run`` installs them and sets
 ``WITI_REQUIRE_SYSTEM_PACKAGES=1``, which turns the skip into a failure).
 """
 
@@ -27,7 +27,7 @@ from compendium.tables import read_csv, write_csv
 
 from conftest import RAW
 
-FONT_PACKAGES = "fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted"
+FONT_PACKAGES = "fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted fonts-wqy-microhei"
 FONTS = {
     "liberation": ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
                    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
@@ -37,6 +37,8 @@ FONTS = {
                  "/usr/share/fonts/truetype/open-sans/OpenSans-Bold.ttf"),
     "roboto": ("/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
                "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
+    # Latin and Chinese glyphs in one font (no bold face: names are drawn in the regular one)
+    "wqy": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
 }
 
 # font, width, font size, indentation step, theme, avatar  (margins are 4% of the width)
@@ -184,3 +186,49 @@ def test_tesseract_meets_spec6_on_committed_pages(tmp_path):
     shutil.copyfile(RAW / "private" / "roster.csv", tmp_path / "roster.csv")
     res, summary = score(tmp_path, transcribed, engine="tesseract")
     assert_bars(res, summary)
+
+
+# SPEC 4: body text "may hold Singapore English and the odd Chinese word". The committed corpus is drawn in
+# DejaVu Sans, which has no Chinese glyphs, so here the bank is drawn in WenQuanYi Micro Hei (Latin and Chinese)
+# with a Chinese word put into every other post, as members write them (jiayou, thanks, understood, ...).
+CHINESE_WORDS = ["加油", "谢谢", "明白了", "考试", "心脏", "好的", "老师"]
+
+
+def with_chinese_words(threads: list[dict]) -> list[dict]:
+    """A copy of the thread bank with one of CHINESE_WORDS put between two words of every other post."""
+    import copy
+
+    threads = copy.deepcopy(threads)
+    n = 0
+
+    def walk(post: dict) -> None:
+        nonlocal n
+        n += 1
+        if n % 2 == 0:
+            words = post["text"].split()
+            k = (n * 7) % (len(words) + 1)
+            post["text"] = " ".join(words[:k] + [CHINESE_WORDS[n % len(CHINESE_WORDS)]] + words[k:])
+        for reply in post.get("replies") or []:
+            walk(reply)
+
+    for thread in threads:
+        for post in thread["posts"]:
+            walk(post)
+    return threads
+
+
+@pytest.mark.parametrize("theme, k", [("light", 0), ("dark", 5)])
+def test_the_odd_chinese_word_is_read(tmp_path, bank, theme, k):
+    require_fonts("wqy")
+    members, threads = bank
+    style = make_style("wqy", 1080, 34, 60, theme, True)
+    transcribed = render_corpus(tmp_path, (members, with_chinese_words(threads)), [style], k=k)
+    res, summary = score(tmp_path, transcribed)
+    assert_bars(res, summary)
+    posts = res["posts"].set_index(["screenshot_id", "post_index"])
+    with_word = [r for r in transcribed.itertuples() if any(w in r.text for w in CHINESE_WORDS)]
+    assert len(with_word) >= 5
+    for r in with_word:
+        expected = [w for w in CHINESE_WORDS if w in r.text]
+        got = posts.loc[(r.screenshot_id, r.post_index), "text"]
+        assert all(w in got for w in expected), (expected, got)

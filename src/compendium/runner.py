@@ -1,4 +1,4 @@
-"""Run the pipeline: six papermill-parameterised notebooks in order, each a stage of a small DAG.
+"""Run the pipeline: six papermill-parameterised notebooks, each a stage of a small DAG.
 
 For each stage the runner
 
@@ -8,8 +8,9 @@ For each stage the runner
 3. passes everything the stage wrote, and the executed notebook and its HTML, through the de-identification gate;
 4. only then moves the outputs into place: a failed stage leaves the last good outputs untouched.
 
-At the end ``data/derived/MANIFEST.sha256`` lists every derived file. ``verify`` reruns everything into a temporary
-folder and compares that manifest with the committed one.
+Stages wait only for the stages whose files they read (:func:`upstream`); with ``--jobs`` above 1 independent
+stages run side by side (:func:`run_stages`). At the end ``data/derived/MANIFEST.sha256`` lists every derived
+file. ``verify`` reruns everything into a temporary folder and compares that manifest with the committed one.
 """
 
 from __future__ import annotations
