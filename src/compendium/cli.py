@@ -21,8 +21,8 @@ def _paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", default="data/raw", help="raw data folder (default: data/raw)")
     p.add_argument("--derived", default="data/derived", help="derived data folder (default: data/derived)")
     p.add_argument("--reports", default="reports", help="executed notebooks and HTML (default: reports)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers: OCR processes, and independent stages "
-                   "side by side (default: 1)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="parallel workers: OCR processes, and independent stages side by side (default: 1)")
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="cache folder for OCR results (default: .cache in the compendium folder)")
     p.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE",

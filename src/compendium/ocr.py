@@ -47,7 +47,7 @@ COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
 REC_WIDTH_STEP = 64   # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Confidences are kept to 2 decimals. The models' arithmetic differs in its last bits from one CPU to another
+# Confidences are kept to 2 decimals (every engine's, in read_words). The models' arithmetic differs in its last bits from one CPU to another
 # (OpenVINO and ONNX Runtime pick kernels for the instruction set they find), and at 4 decimals that was enough
 # to move one line's confidence by 0.0001 between two development machines, so posts.csv was not reproduced byte
 # for byte. At 2 decimals a difference of that size crosses a rounding boundary about 100 times less often.
@@ -166,10 +166,14 @@ def load_image(path) -> tuple[np.ndarray, bytes]:
 # OpenCV's per-channel operations on uint8 planes: the same numbers as the plain NumPy formulas (int16
 # differences, ``np.median``), a tenth of the time (tests/test_ocr.py checks them against those formulas).
 
+def _rgb(arr: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(arr[..., :3], dtype=np.uint8)
+
+
 def _planes(arr: np.ndarray) -> list[np.ndarray]:
     import cv2
 
-    return list(cv2.split(np.ascontiguousarray(arr[..., :3], dtype=np.uint8)))
+    return list(cv2.split(_rgb(arr)))
 
 
 def median_u8(plane: np.ndarray) -> float:
@@ -200,7 +204,7 @@ def is_dark(arr: np.ndarray) -> bool:
     """A dark-theme capture: the median grey level (the background) is below mid-grey."""
     import cv2
 
-    return median_u8(cv2.cvtColor(np.ascontiguousarray(arr[..., :3], dtype=np.uint8), cv2.COLOR_RGB2GRAY)) < 128
+    return median_u8(cv2.cvtColor(_rgb(arr), cv2.COLOR_RGB2GRAY)) < 128
 
 
 def ink_rows(arr: np.ndarray, threshold: int = 40) -> np.ndarray:
@@ -363,7 +367,7 @@ def box_row(box, text: str, conf: float) -> dict:
     """A word-box row (``COLUMNS``) from a detector's four-point box."""
     pts = np.asarray(box, dtype=float)
     return {"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": round(float(conf), CONF_DECIMALS)}
+            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": float(conf)}
 
 
 def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dict]:
@@ -378,7 +382,7 @@ def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dic
         crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
         (text, conf, _), = recognise(eng, [np.ascontiguousarray(crop)])
         if str(text).strip() and conf >= 0.5:
-            found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": round(float(conf), CONF_DECIMALS)})
+            found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": float(conf)})
     return found
 
 
@@ -405,7 +409,7 @@ def read_words(image, engine: str = "rapidocr", cache_dir=None) -> pd.DataFrame:
     if cache_file is not None and cache_file.exists():
         rows = json.loads(cache_file.read_text(encoding="utf-8"))
     else:
-        rows = _RUNNERS[engine](preprocess(arr))
+        rows = [{**r, "conf": round(r["conf"], CONF_DECIMALS)} for r in _RUNNERS[engine](preprocess(arr))]
         if cache_file is not None:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
@@ -450,7 +454,7 @@ def _run_tesseract(arr: np.ndarray) -> list[dict]:
         rows.append({"text": " ".join(t for *_, t in words),
                      "x0": min(w[0] for w in words), "y0": min(w[1] for w in words),
                      "x1": max(w[2] for w in words), "y1": max(w[3] for w in words),
-                     "conf": round(sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100, CONF_DECIMALS)})
+                     "conf": sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100})
     return rows
 
 

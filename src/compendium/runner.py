@@ -339,11 +339,13 @@ def gate_inputs(ctx: Context, stage: Stage, gate: deid.Gate) -> None:
         deid.gate_or_raise(gate, files, relative_to=ctx.raw, labels={f: ctx.raw.name for f in files})
 
 
+_WRITER = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}   # derived file or folder -> its stage
+
+
 def upstream(stage: Stage, stages) -> set[str]:
     """Names of the stages among ``stages`` that write a file ``stage`` reads: it starts after they finish."""
     names = {s.name for s in stages}
-    writer = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}
-    return {writer[d] for d in stage.derived_inputs if writer.get(d) in names}
+    return {_WRITER[d] for d in stage.derived_inputs if _WRITER.get(d) in names}
 
 
 def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, str]:
@@ -360,10 +362,10 @@ def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, 
     workers = min(ctx.jobs, len(stages))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage") as pool:
         while pending or running:
-            for s in list(pending) if error is None else []:
-                if len(running) < workers and needs[s.name] <= results.keys():
-                    running[pool.submit(run_stage, ctx, s, gate)] = s
-                    pending.remove(s)
+            ready = [s for s in pending if needs[s.name] <= results.keys()] if error is None else []
+            for s in ready[:workers - len(running)]:
+                running[pool.submit(run_stage, ctx, s, gate)] = s
+                pending.remove(s)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
