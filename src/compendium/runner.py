@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deid, manifest
+from . import deid, manifest, parameters, reads
 from .errors import InputError
 
 
@@ -56,7 +56,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("information_flow", "05_information_flow.ipynb", (),
           ("posts.csv", "threads.csv"),
           ("interactions.csv", "network_metrics.csv")),
-    Stage("report", "06_report.ipynb", ("study.yml", "codebook.yml", "participants.csv", "coding/*"),
+    Stage("report", "06_report.ipynb",
+          ("study.yml", "codebook.yml", "participants.csv", "coding/*", "interview_guide.md", "transcripts/*",
+           "fieldnotes/*", "MANIFEST.sha256"),
           ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
            "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "themes.csv", "theme_quotes.csv",
            "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv"),
@@ -76,9 +78,8 @@ def find_project(start: str | Path | None = None) -> Path:
 
 
 def parse_parameters(items: list[str] | None) -> dict:
-    """``["NAME=VALUE", ...]`` -> dict; VALUE is read as a YAML scalar (``3`` -> int, ``true`` -> bool)."""
-    import yaml
-
+    """``["NAME=VALUE", ...]`` -> ``{NAME: "VALUE"}``; values stay text until :func:`check_parameters` reads them
+    by the type each notebook declares (:mod:`compendium.parameters`)."""
     out = {}
     for item in items or []:
         name, sep, value = item.partition("=")
@@ -86,10 +87,7 @@ def parse_parameters(items: list[str] | None) -> dict:
         if not sep or not name.isidentifier():
             raise InputError(f"malformed parameter '{item}': expected NAME=VALUE with NAME a Python identifier",
                              "-p")
-        try:
-            out[name] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            out[name] = value
+        out[name] = value.strip()
     return out
 
 
@@ -192,8 +190,9 @@ def scrub_notebook(nb) -> None:
         cell.metadata.get("execution", {}).clear()
 
 
-def _quiet_kernel_manager():
-    """A kernel manager whose kernels' stderr goes nowhere: their log lines (and libzmq's) are not the user's."""
+def _quiet_kernel_manager(extra_env: dict | None = None):
+    """A kernel manager whose kernels' stderr goes nowhere (their log lines, and libzmq's, are not the user's)
+    and whose environment carries ``extra_env`` (the stage's read log, :mod:`compendium.reads`)."""
     import subprocess
 
     from jupyter_client.manager import AsyncKernelManager
@@ -201,12 +200,15 @@ def _quiet_kernel_manager():
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw["stderr"] = subprocess.DEVNULL
+            if extra_env:
+                kw["env"] = {**(kw.get("env") or os.environ), **extra_env}
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return QuietKernelManager
 
 
-def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) -> None:
+def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
+             env: dict | None = None) -> None:
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
@@ -219,17 +221,54 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path) 
                                    kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False,
                                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                                   kernel_manager_class=_quiet_kernel_manager())
+                                   kernel_manager_class=_quiet_kernel_manager(env))
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
             raise InputError(_user_paths(ctx, e.evalue)) from None
-        raise StageFailed(f"stage '{stage.name}' failed: {e.ename}: {e.evalue} "
-                          f"(executed notebook: {out_nb})") from None
+        kept = _keep_failed(ctx, out_nb)
+        raise StageFailed(f"stage '{stage.name}' failed in cell {e.exec_count}: {e.ename}: {e.evalue}"
+                          f"{kept}") from None
+    except Exception as e:  # the kernel died, a timeout, a notebook papermill cannot read ...
+        kept = _keep_failed(ctx, out_nb)
+        raise StageFailed(f"stage '{stage.name}' failed: {type(e).__name__}: {e}{kept}") from None
     nb = nbformat.read(str(out_nb), as_version=4)
     scrub_notebook(nb)
     nbformat.write(nb, str(out_nb))
     html, _ = HTMLExporter().from_notebook_node(nb)
     out_nb.with_suffix(".html").write_text(html, encoding="utf-8")
+
+
+FAILED = "failed"
+
+
+def _keep_failed(ctx: Context, out_nb: Path) -> str:
+    """Keep the executed notebook of a failed stage as ``REPORTS/failed/NAME.ipynb`` (and its HTML) so the user can
+    open it at the failing cell; returns the words that say where it is."""
+    if not out_nb.is_file():
+        return " (no executed notebook was written)"
+    dest = ctx.reports / FAILED / out_nb.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out_nb, dest)
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        nb = nbformat.read(str(dest), as_version=4)
+        scrub_notebook(nb)
+        nbformat.write(nb, str(dest))
+        html, _ = HTMLExporter().from_notebook_node(nb)
+        dest.with_suffix(".html").write_text(html, encoding="utf-8")
+    except Exception:  # noqa: BLE001 - the .ipynb is what matters; the HTML is a convenience
+        pass
+    return f" (the executed notebook is kept: {_shown(dest)}: open it to see the failing cell and its traceback)"
+
+
+def _shown(path: Path) -> str:
+    """A path as short as the user can use it: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _user_paths(ctx: Context, message: str) -> str:
@@ -255,6 +294,40 @@ def _move_into_place(src_root: Path, dst_root: Path, rel: str) -> None:
         os.replace(src, dst)
 
 
+def _stamp_matches(stamp: Path, fp: str) -> bool:
+    """The last successful run had this fingerprint, and every installed distribution the stage imported then
+    is at the same version now (:mod:`compendium.reads`)."""
+    try:
+        data = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("fingerprint") != fp:
+        return False
+    from importlib import metadata
+
+    for dist, version in (data.get("dependencies") or {}).items():
+        try:
+            if metadata.version(dist) != version:
+                return False
+        except metadata.PackageNotFoundError:
+            return False
+    return True
+
+
+def check_reads(ctx: Context, stage: Stage, rec: reads.Record) -> None:
+    """A stage may read only what it declares (else its cache key would miss a file) and never write raw data."""
+    if rec.raw_written:
+        raise StageFailed(f"stage '{stage.name}' wrote into the raw folder ({sorted(rec.raw_written)[0]}); raw data "
+                          "are read only")
+    declared = {f.relative_to(ctx.raw).as_posix() for f in _raw_files(ctx.raw, stage.raw_inputs)}
+    undeclared = sorted(f"raw {r}" for r in rec.raw_read - declared if (ctx.raw / r).is_file())
+    undeclared += sorted(f"derived {d}" for d in rec.derived_read - set(stage.derived_inputs)
+                         if (ctx.derived / d).is_file())
+    if undeclared:
+        raise StageFailed(f"stage '{stage.name}' read {', '.join(undeclared)}, which its declared inputs "
+                          "(compendium.runner.STAGES) leave out: its cache would not notice a change there")
+
+
 def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
     """Run one stage; returns 'ran', 'skipped' or 'unavailable'."""
     if stage.needs_private and not _raw_files(ctx.raw, stage.raw_inputs[1:]):
@@ -268,34 +341,43 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
             raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
                              ctx.derived / rel)
     stamp_dir = ctx.reports / ".stamps"
-    stamp = stamp_dir / f"{stage.name}.sha256"
+    stamp = stamp_dir / f"{stage.name}.json"
     nb_out = ctx.reports / stage.notebook
     params = stage_parameters(ctx, stage)
     fp = fingerprint(ctx, stage, params)
-    if (not ctx.force and stamp.is_file() and stamp.read_text().strip() == fp and nb_out.is_file()
+    if (not ctx.force and _stamp_matches(stamp, fp) and nb_out.is_file()
             and _outputs_present(ctx.derived, stage)):
         ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
         return "skipped"
-    gate_inputs(ctx, stage, gate)
     ctx.derived.mkdir(parents=True, exist_ok=True)
     ctx.reports.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.derived.parent))
     rstaging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.reports))
     ws = _workspace(ctx, staging)
+    log = rstaging / ".reads.log"
+    raw_roots, derived_roots = [ws / "raw", ctx.raw.resolve()], [ws / "derived", ctx.derived.resolve()]
+    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, raw_roots + derived_roots))}
     t0 = time.perf_counter()
     try:
         tmp_nb = rstaging / stage.notebook
-        _execute(ctx, stage, params, tmp_nb, ws)
+        _execute(ctx, stage, params, tmp_nb, ws, env)
+        rec = reads.parse(log, raw_roots, derived_roots)
+        check_reads(ctx, stage, rec)
         missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
         if missing:
             raise StageFailed(f"stage '{stage.name}' did not write {', '.join(missing)}")
+        log.unlink()
         deid.gate_or_raise(gate, [staging, rstaging], labels={staging: ctx.derived.name, rstaging: ctx.reports.name})
         for o in stage.outputs:
             _move_into_place(staging, ctx.derived, o)
         for name in (stage.notebook, Path(stage.notebook).with_suffix(".html").name):
             _move_into_place(rstaging, ctx.reports, name)
+        for stale in (ctx.reports / FAILED / stage.notebook, ctx.reports / FAILED / Path(stage.notebook).with_suffix(".html").name):
+            stale.unlink(missing_ok=True)
         stamp_dir.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(fp + "\n")
+        (stamp_dir / f"{stage.name}.sha256").unlink(missing_ok=True)  # the stamp of earlier versions
+        stamp.write_text(json.dumps({"fingerprint": fp, "dependencies": reads.distributions(rec.modules)},
+                                    indent=1, sort_keys=True) + "\n", encoding="utf-8")
     finally:
         shutil.rmtree(ws, ignore_errors=True)  # removes the links, not what they point to
         shutil.rmtree(staging, ignore_errors=True)
@@ -314,27 +396,58 @@ def select_stages(only: list[str] | None) -> list[Stage]:
 
 
 def check_parameters(ctx: Context) -> None:
-    known: set[str] = set()
-    for s in STAGES:
-        known.update(_known_parameters(ctx.notebooks / s.notebook))
-    for name in ctx.parameters:
-        if name not in known or name in PATH_PARAMETERS:
-            usable = sorted(k for k in known if k not in PATH_PARAMETERS)
-            raise InputError(f"unknown parameter '{name}' (notebook parameters: {', '.join(usable)})", "-p")
+    """Type and check every ``-p`` value against the notebooks' declarations (:mod:`compendium.parameters`), before
+    any stage runs; ``ctx.parameters`` then holds the typed values."""
+    declared = {s.notebook: parameters.declared(ctx.notebooks / s.notebook) for s in STAGES}
+    ctx.parameters = parameters.check(ctx.parameters, declared, ctx.raw, reserved=PATH_PARAMETERS)
+
+
+def check_paths(ctx: Context) -> None:
+    """The output folders are folders, and neither lies inside the raw folder nor holds it: raw data are never
+    written (a derived folder inside raw would also break the raw manifest on every later run)."""
+    raw = ctx.raw.resolve()
+    outs = (("--derived", ctx.derived), ("--reports", ctx.reports), ("--cache", ctx.cache))
+    for flag, path in outs:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{flag} names a file, not a folder", path)
+        p = path.resolve()
+        if p == raw or raw in p.parents:
+            raise InputError(f"{flag} lies inside the raw folder {ctx.raw}; raw data are read only: choose a folder "
+                             "outside it", path)
+        if p in raw.parents:
+            raise InputError(f"the raw folder lies inside {flag}; choose a {flag[2:]} folder beside it", path)
+    derived, reports = ctx.derived.resolve(), ctx.reports.resolve()
+    if derived == reports or derived in reports.parents or reports in derived.parents:
+        raise InputError("--derived and --reports must be separate folders (neither inside the other)", ctx.reports)
 
 
 ALLOW_NAME = "deid_allow.yml"
 
 
 def make_gate(ctx: Context) -> deid.Gate:
-    """The de-identification gate for this corpus: its roster (when present) and its reviewed allow-list."""
-    return deid.load_gate(ctx.roster or (ctx.raw / "private" / "roster.csv"), ctx.raw / ALLOW_NAME)
+    """The de-identification gate for this corpus: its roster and its reviewed allow-list. Without a roster (a
+    raw folder shared without ``private/``) only identifier patterns can be checked, and the run says so."""
+    roster = ctx.roster or (ctx.raw / "private" / "roster.csv")
+    if ctx.roster is None and not roster.exists():
+        ctx.log(f"compendium run: note: no {roster.relative_to(ctx.raw).as_posix()} in the raw folder: the "
+                "de-identification gate checks identifier patterns only (e-mail, phone, NRIC/FIN, matriculation "
+                "numbers, profile URLs, @handles), not members' names")
+        roster = None
+    return deid.load_gate(roster, ctx.raw / ALLOW_NAME)
 
 
-def gate_inputs(ctx: Context, stage: Stage, gate: deid.Gate) -> None:
-    """Check the de-identified raw inputs of a stage (everything outside ``private/``) before it uses them."""
-    files = [f for f in _raw_files(ctx.raw, stage.raw_inputs)
-             if f.relative_to(ctx.raw).parts[0] != "private" and f.suffix.lower() in deid.TEXT_SUFFIXES]
+def gate_files(ctx: Context, stages) -> list[Path]:
+    """The de-identified raw files ``stages`` read (everything outside ``private/``): what the gate checks."""
+    files: set[Path] = set()
+    for stage in stages:
+        files.update(f for f in _raw_files(ctx.raw, stage.raw_inputs)
+                     if f.relative_to(ctx.raw).parts[0] != "private" and f.suffix.lower() in deid.TEXT_SUFFIXES)
+    return sorted(files)
+
+
+def gate_inputs(ctx: Context, stages, gate: deid.Gate) -> None:
+    """Check every de-identified raw input of ``stages`` before any of them runs."""
+    files = gate_files(ctx, stages)
     if files:
         deid.gate_or_raise(gate, files, relative_to=ctx.raw, labels={f: ctx.raw.name for f in files})
 
@@ -386,9 +499,11 @@ def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     if not (ctx.raw / manifest.MANIFEST_NAME).is_file() and ctx.raw.is_dir():
         raise InputError(f"{manifest.MANIFEST_NAME} missing: raw data are checked against it before any stage "
                          "runs", ctx.raw)
+    check_paths(ctx)
     manifest.check_raw(ctx.raw)
     check_parameters(ctx)
     gate = make_gate(ctx)
+    gate_inputs(ctx, stages, gate)
     ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
     results = run_stages(ctx, stages, gate)
     if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():
