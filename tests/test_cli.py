@@ -63,3 +63,39 @@ def test_deid_scan_exit_codes(tmp_path):
     assert compendium("deid", "scan", clean).returncode == 0
     r = compendium("deid", "scan", dirty, clean)
     assert r.returncode == 1 and f"{dirty}:2: email" in r.stdout and "someone@" not in r.stdout
+
+
+def test_a_raw_folder_without_private_says_the_gate_checks_patterns_only(raw_copy, tmp_path):
+    import shutil as sh
+
+    from conftest import DERIVED
+
+    sh.rmtree(raw_copy / "private")
+    from compendium import manifest
+
+    manifest.write(raw_copy)
+    sh.copytree(DERIVED, tmp_path / "d")
+    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
+                   "--only", "information_flow")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("patterns only") == 1 and "not members' names" in r.stdout
+
+
+def test_every_selected_stage_is_gated_before_any_runs(raw_copy, tmp_path):
+    """An identifier in a file only the last stage reads stops the run before the first stage writes anything."""
+    import shutil as sh
+
+    from compendium import manifest
+
+    from conftest import DERIVED
+
+    p = raw_copy / "study.yml"
+    p.write_text(p.read_text() + "contact: someone@example.com\n")
+    manifest.write(raw_copy)
+    sh.copytree(DERIVED, tmp_path / "d")
+    before = sorted((q.name, q.stat().st_mtime_ns) for q in (tmp_path / "d").rglob("*"))
+    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
+                   "--only", "transcripts", "report")
+    one_line_exit_2(r, "study.yml:", "email")
+    assert "someone@" not in r.stderr and not (tmp_path / "r").exists()
+    assert sorted((q.name, q.stat().st_mtime_ns) for q in (tmp_path / "d").rglob("*")) == before

@@ -142,7 +142,7 @@ def test_roster_with_a_duplicate_pseudonym(corpus, tmp_path, derived_digest):
 
 def test_unknown_ocr_engine(corpus, tmp_path, derived_digest):
     _, derived, run = corpus
-    one_line_exit_2(run("-p", "ocr_engine=nonesuch"), "ocr_engine", "unknown OCR engine 'nonesuch'")
+    one_line_exit_2(run("-p", "ocr_engine=nonesuch"), "ocr_engine", "must be one of rapidocr, tesseract, not 'nonesuch'")
     _untouched(tmp_path, derived, derived_digest)
 
 

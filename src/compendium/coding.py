@@ -114,42 +114,69 @@ def _offset(value: str, name: str, path, line) -> int:
         raise InputError(f"{name} offset {value!r} is not an integer", path, line) from None
 
 
+def read_file(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+    """The code applications of one coding file, checked for structure only: ``[(line, record)]``.
+
+    Checks, each failing with an :class:`InputError` naming ``file:line``: the file is UTF-8 text (not binary,
+    no control character); the header has the columns ``coder, source_id, start, end, code_id, memo`` (any
+    order, extra columns ignored); there is at least one row (a header alone is "no code applications"); no
+    row has more fields than the header; every row has a coder. ``record`` has the six columns, stripped of
+    surrounding spaces except ``memo``.
+    """
+    path = Path(path)
+    header, records = _read_rows(path)
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; expected header "
+                         + ",".join(COLUMNS), path, 1)
+    if not records:
+        raise InputError("no code applications (header only)", path, 1)
+    idx = {c: header.index(c) for c in COLUMNS}
+    out = []
+    for line, fields in records:
+        fields = fields + [""] * (len(header) - len(fields))
+        if len(fields) > len(header):
+            raise InputError(f"{len(fields)} fields, header has {len(header)}", path, line)
+        rec = {c: fields[i].strip() for c, i in idx.items()}
+        rec["memo"] = fields[idx["memo"]]
+        if not rec["coder"]:
+            raise InputError("empty coder", path, line)
+        out.append((line, rec))
+    return out
+
+
+def check_coders(coders: Iterable[str], where: str | Path, need: int = 2) -> None:
+    """Reliability and consensus need two coders: an :class:`InputError` naming ``where`` (the coding folder)
+    when the coding files name fewer."""
+    found = sorted(set(coders), key=natural_key)
+    if len(found) < need:
+        raise InputError(f"reliability needs two coders; the coding files name {len(found)} "
+                         f"({', '.join(found) or 'none'}): one file per coder, each row naming its coder", where)
+
+
 def load(paths: str | Path | Iterable[str | Path], codebook: Codebook,
-         source_lengths: Mapping[str, int], post_ids: Iterable[str]) -> pd.DataFrame:
+         source_lengths: Mapping[str, int], post_ids: Iterable[str] | None) -> pd.DataFrame:
     """Load and validate coding files; one row per code application.
 
-    Checks, each failing with an :class:`InputError` naming ``file:line``: the header has the
-    columns ``coder, source_id, start, end, code_id, memo`` (any order, extra columns ignored);
-    every row has a coder; the code is in the codebook; the source is a known transcript or
-    field note (``source_lengths``: id -> length of its normalised text) or a known post
-    (``post_ids``); transcript offsets are integers with ``0 <= start < end <= length``; post
-    rows have empty offsets. Exact duplicate rows are kept once.
+    Checks, each failing with an :class:`InputError` naming ``file:line``: the structure of each file
+    (:func:`read_file`: columns, at least one row, field counts, a coder on every row); the code is in the
+    codebook; the source is a known transcript or field note (``source_lengths``: id -> length of its
+    normalised text) or a known post (``post_ids``); transcript offsets are integers with
+    ``0 <= start < end <= length``; post rows have empty offsets. Exact duplicate rows are kept once.
+    ``post_ids`` None accepts any well-formed post id (raw files checked before the posts are read).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     codes = set(codebook.code_ids)
-    posts = set(post_ids)
+    posts = None if post_ids is None else set(post_ids)
     rows = []
     for path in sorted((Path(p) for p in paths), key=lambda p: natural_key(p.name)):
-        header, records = _read_rows(path)
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}; expected header "
-                             + ",".join(COLUMNS), path, 1)
-        idx = {c: header.index(c) for c in COLUMNS}
-        for line, fields in records:
-            fields = fields + [""] * (len(header) - len(fields))
-            if len(fields) > len(header):
-                raise InputError(f"{len(fields)} fields, header has {len(header)}", path, line)
-            rec = {c: fields[i].strip() for c, i in idx.items()}
-            rec["memo"] = fields[idx["memo"]]
-            if not rec["coder"]:
-                raise InputError("empty coder", path, line)
+        for line, rec in read_file(path):
             if rec["code_id"] not in codes:
                 raise InputError(f"unknown code '{rec['code_id']}'", path, line)
             sid = rec["source_id"]
             if is_post_id(sid):
-                if sid not in posts:
+                if posts is not None and sid not in posts:
                     raise InputError(f"unknown source '{sid}' (no such post)", path, line)
                 if rec["start"] or rec["end"]:
                     raise InputError(f"post '{sid}': offsets must be empty (a post is coded "

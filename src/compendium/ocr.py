@@ -33,6 +33,7 @@ import json
 import math
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -47,6 +48,12 @@ COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
 REC_WIDTH_STEP = 64   # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The largest image opened, in pixels, checked from the PNG header before anything is decoded. Phone screenshots
+# are 2-6 megapixels (1080 x 2340 is 2.5; a tablet's 2048 x 2732 is 5.6) and a long scrolling capture reaches
+# 20-30; 40 megapixels (120 MB as RGB) leaves room for those. Anything larger is refused as a likely decompression
+# bomb (a few kilobytes of PNG that inflate to gigabytes), well below Pillow's own limit (MAX_IMAGE_PIXELS, 89
+# megapixels, an error only above twice that).
+MAX_PIXELS = 40_000_000
 # Confidences are kept to 2 decimals (every engine's, in read_words). The models' arithmetic differs in its last bits from one CPU to another
 # (OpenVINO and ONNX Runtime pick kernels for the instruction set they find), and at 4 decimals that was enough
 # to move one line's confidence by 0.0001 between two development machines, so posts.csv was not reproduced byte
@@ -140,6 +147,36 @@ def _rapidocr(runtime: str = "openvino"):
     return _ENGINES[runtime]
 
 
+def png_size(data: bytes, path) -> tuple[int, int]:
+    """``(width, height)`` of a PNG from its header (the first 24 bytes), before anything is decoded.
+
+    InputError naming ``path``: an empty file, not a PNG, no header, or more than :data:`MAX_PIXELS` pixels
+    ("image too large (W x H pixels, a decompression bomb?)").
+    """
+    if not data:
+        raise InputError("empty image file", path)
+    if not data.startswith(PNG_SIGNATURE):
+        raise InputError("not a PNG image (bad signature)", path)
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise InputError("corrupt or truncated PNG image (no IHDR header)", path)
+    width, height = struct.unpack(">II", data[16:24])
+    if width * height > MAX_PIXELS:
+        raise InputError(f"image too large ({width} x {height} pixels, a decompression bomb?); the limit is "
+                         f"{MAX_PIXELS // 1_000_000} megapixels", path)
+    return width, height
+
+
+def check_header(path) -> tuple[int, int]:
+    """:func:`png_size` of the file at ``path``, reading only its first bytes (a quick check of many images)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64)
+    except OSError as exc:
+        raise InputError(f"cannot read image: {exc.strerror or exc}", path) from None
+    return png_size(data, path)
+
+
 def load_image(path) -> tuple[np.ndarray, bytes]:
     """Read a PNG screenshot as an RGB array; InputError naming the file and the reason if bad."""
     path = Path(path)
@@ -147,10 +184,7 @@ def load_image(path) -> tuple[np.ndarray, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read image: {exc.strerror or exc}", path) from None
-    if not data:
-        raise InputError("empty image file", path)
-    if not data.startswith(PNG_SIGNATURE):
-        raise InputError("not a PNG image (bad signature)", path)
+    png_size(data, path)
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()

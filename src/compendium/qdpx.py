@@ -257,7 +257,7 @@ def export_from_folders(raw: str | Path, derived: str | Path, path: str | Path,
     """
     from compendium import corpus
 
-    book, sources, posts, _segments, codings = corpus.load_all(raw, derived)
+    book, sources, posts, _segments, codings = corpus.load_all(raw, derived, min_coders=1)
     return export(path, book, corpus.source_texts(sources), codings, posts=posts, name=name)
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from . import checklists, figures, transcripts
+from . import checklists, figures, files, study as study_mod, transcripts
 from .tables import read_csv, to_markdown, write_csv
 
 TABLES = ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
@@ -20,8 +19,17 @@ TABLES = ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding
 
 
 def load_study(raw: str | Path) -> dict:
-    with open(Path(raw) / "study.yml", encoding="utf-8") as f:
-        return yaml.safe_load(f) or {}
+    """``raw/study.yml``, validated against its schema (:func:`compendium.study.load_study`)."""
+    return study_mod.load_study(Path(raw) / study_mod.FILE_NAME)
+
+
+def guide_sections(raw: str | Path) -> int:
+    """Sections (``## `` headings) of ``raw/interview_guide.md``; 0 when there is no guide."""
+    guide = Path(raw) / "interview_guide.md"
+    if not guide.is_file():
+        return 0
+    text = files.read_text(guide, "guide (interview_guide.md)")
+    return sum(1 for line in text.splitlines() if line.startswith("## "))
 
 
 def load_tables(derived: str | Path) -> dict[str, pd.DataFrame]:
@@ -72,9 +80,7 @@ def facts(raw: Path, t: dict[str, pd.DataFrame], participants: pd.DataFrame, cod
     sources = transcripts.load_sources(raw)
     durations = [int(s.meta["duration_min"]) for s in sources
                  if s.source_type == "interview" and str(s.meta.get("duration_min", "")).isdigit()]
-    guide = raw / "interview_guide.md"
-    sections = sum(1 for line in guide.read_text(encoding="utf-8").splitlines() if line.startswith("## ")) \
-        if guide.is_file() else 0
+    sections = guide_sections(raw)
     sat = t["saturation"]
     tail = 0
     for n in reversed(sat["new_codes"].astype(int).tolist()):

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deid, manifest, parameters, reads
+from . import deid, manifest, parameters, reads, validate
 from .errors import InputError
 
 
@@ -504,6 +504,7 @@ def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     check_parameters(ctx)
     gate = make_gate(ctx)
     gate_inputs(ctx, stages, gate)
+    validate.validate_raw(ctx.raw, [s.name for s in stages])
     ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
     results = run_stages(ctx, stages, gate)
     if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():

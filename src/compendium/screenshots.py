@@ -23,6 +23,7 @@ showing anyone's name.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import json
 import re
@@ -35,7 +36,8 @@ from rapidfuzz.distance import Levenshtein
 
 from compendium import layout, ocr, pseudonyms, redact
 from compendium.errors import InputError
-from compendium.tables import read_csv, write_csv
+from compendium.files import read_text
+from compendium.tables import write_csv
 
 POST_COLUMNS = ["post_id", "screenshot_id", "post_index", "depth", "parent_post_id", "thread_id", "author",
                 "badge", "timestamp", "text", "reactions", "replies", "ocr_confidence", "boxes"]
@@ -60,9 +62,12 @@ def list_screenshots(screenshot_dir) -> list[Path]:
 
 
 def check_image(path) -> int:
-    """Validate one screenshot before any OCR: readable, a PNG, not truncated, not blank. Returns its width.
+    """Validate one screenshot before any OCR: readable, a PNG, not too large, not truncated, not blank. Returns
+    its width.
 
-    InputError names the file and the reason (empty file, not a PNG, corrupt or truncated, too small, blank).
+    InputError names the file and the reason (empty file, not a PNG, too large - more than
+    :data:`compendium.ocr.MAX_PIXELS`, checked from the header before decoding: a decompression bomb -, corrupt
+    or truncated, too small, blank).
     """
     arr, _ = ocr.load_image(path)
     if not ocr.has_ink(arr):
@@ -270,7 +275,16 @@ def _redact_one(task) -> None:
 
 
 def read_transcribed(path) -> pd.DataFrame:
-    transcribed = read_csv(path)
+    """The hand transcription (``transcribed.csv``), read as strict UTF-8 text (binary files and control
+    characters refused, see :mod:`compendium.files`); a CSV that does not parse is named, with the line."""
+    text = read_text(path, "transcription (transcribed.csv)")
+    try:
+        transcribed = pd.read_csv(io.StringIO(text), keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file: expected the header " + ",".join(TRANSCRIBED_COLUMNS), path, 1) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"not a valid CSV file ({str(exc).strip()})", path, int(m.group(1)) if m else None) from None
     missing = [c for c in TRANSCRIBED_COLUMNS if c not in transcribed.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)

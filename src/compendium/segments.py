@@ -91,6 +91,9 @@ def segment(sources: list[Source], participants: pd.DataFrame | None = None, uni
     nlp = make_nlp(model)
     attrs = {}
     if participants is not None and len(participants):
+        if "pseudonym" not in participants.columns:
+            raise InputError("participants table has no 'pseudonym' column (read it with "
+                             "compendium.participants.load_participants)", "participants.csv", 1)
         attrs = participants.set_index("pseudonym").to_dict("index")
     rows = []
     for src in sources:

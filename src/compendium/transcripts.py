@@ -122,8 +122,10 @@ def parse_transcript(text: str, source_id: str, path: str | Path | None = None) 
         if m:
             label = m.group(1)
             if label not in INTERVIEWER_LABELS and label != participant:
+                from .participants import mask  # a front matter's participant is shown masked unless a pseudonym
+
                 raise InputError(f"speaker '{label}' is neither the interviewer nor the participant "
-                                 f"'{participant}'", path, lineno)
+                                 f"{mask(participant)}", path, lineno)
             if current:
                 turns.append(Turn(len(turns), current["speaker"], current["start"],
                                   _rstrip_end(text, current["start"], current["end"]), current["line"]))
