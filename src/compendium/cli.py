@@ -64,14 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deid", parents=[common], help="de-identification tools")
     dsub = p.add_subparsers(dest="deid_command", metavar="SUBCOMMAND")
     s = dsub.add_parser("scan", parents=[common], help="list file:line of every identifier found (exit 1 if any)",
-                        description="Scan files or folders for roster identifiers and identifier patterns. "
-                                    "Prints file:line: kind 'X***' (masked) and exits 1 if anything is found.")
+                        description="Scan files or folders for roster identifiers (display names, handles, "
+                                    "aliases) and identifier patterns (e-mail, phone, NRIC/FIN, matriculation "
+                                    "number, profile URL, @handle), whatever their case, Unicode form or "
+                                    "spacing. Prints file:line: kind 'X***' (masked) and exits 1 if anything is "
+                                    "found; a roster that cannot be read is an error (exit 2). See docs/deid.md.")
     s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--roster", default="data/raw/private/roster.csv",
-                   help="roster.csv (default: data/raw/private/roster.csv; patterns only if absent)")
-    s.add_argument("--allow", default="data/raw/deid_allow.yml",
-                   help="allow-list of reviewed false positives, each with a reason (default: "
-                        "data/raw/deid_allow.yml, if present)")
+    who = s.add_mutually_exclusive_group()
+    who.add_argument("--roster", default=None, metavar="FILE",
+                     help=f"roster.csv (default: {DEID_ROSTER} under the current folder; it must be readable)")
+    who.add_argument("--no-roster", action="store_true",
+                     help="scan for identifier patterns only: names, handles and aliases are not checked")
+    s.add_argument("--allow", default=None, metavar="FILE",
+                   help=f"allow-list of reviewed false positives, each with a reason (default: {DEID_ALLOW}, "
+                        "if present)")
 
     p = sub.add_parser("export", parents=[common], help="export a REFI-QDA project")
     esub = p.add_subparsers(dest="export_format", metavar="FORMAT")
@@ -145,19 +151,37 @@ def cmd_synth(args) -> int:
     return 0
 
 
+DEID_ROSTER = "data/raw/private/roster.csv"
+DEID_ALLOW = "data/raw/deid_allow.yml"
+
+
 def cmd_deid(args) -> int:
     from . import deid
 
     if args.deid_command != "scan":
         raise InputError("usage: compendium deid scan PATH ...", "deid")
-    gate = deid.load_gate(args.roster, args.allow)
+    if args.no_roster:
+        roster = None
+    else:
+        roster = Path(args.roster or DEID_ROSTER)
+        if not roster.is_file():
+            what = "roster not found" if not roster.exists() else "roster is not a file"
+            raise InputError(f"{what}: pass --roster FILE, or --no-roster to scan for patterns only", roster)
+    allow = Path(args.allow or DEID_ALLOW)
+    if args.allow and not allow.is_file():
+        raise InputError("allow-list not found", allow)
+    gate = deid.load_gate(roster, allow if allow.is_file() else None)
+    only = " (patterns only)" if not gate.has_roster else ""
+    if not gate.has_roster:
+        why = "--no-roster" if args.no_roster else f"no members in {roster}"
+        print(f"deid: patterns only ({why}): display names, handles and aliases are not checked", file=sys.stderr)
     hits = gate.scan_paths(args.paths)
     for h in hits:
         print(h.format())
     if hits:
-        print(f"deid: {len(hits)} identifier(s) found", file=sys.stderr)
+        print(f"deid: {len(hits)} identifier(s) found{only}", file=sys.stderr)
         return 1
-    print("deid: no identifiers found")
+    print(f"deid: no identifiers found{only}")
     return 0
 
 
@@ -171,14 +195,23 @@ def cmd_export(args) -> int:
 
     from . import deid
 
-    dest = Path(args.file)
+    dest, raw = Path(args.file), Path(args.raw)
+    if not raw.is_dir():
+        raise InputError("raw data folder not found", args.raw)
+    if raw.resolve() in dest.resolve().parents:
+        raise InputError("the project would be written inside the raw folder; raw data are read only", dest)
+    if dest.is_dir():
+        raise InputError("names a folder; give the .qdpx file to write", dest)
+    roster = raw / "private" / "roster.csv"
+    if not roster.exists():
+        print(f"export: note: no {roster}: the de-identification gate checks identifier patterns only",
+              file=sys.stderr)
+    gate = deid.load_gate(roster if roster.exists() else None, raw / "deid_allow.yml")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".qdpx", dir=dest.parent)
     os.close(fd)
     try:
-        qdpx.export_from_folders(Path(args.raw), Path(args.derived), Path(tmp))
-        raw = Path(args.raw)
-        gate = deid.load_gate(raw / "private" / "roster.csv", raw / "deid_allow.yml")
+        qdpx.export_from_folders(raw, Path(args.derived), Path(tmp))
         deid.gate_or_raise(gate, [Path(tmp)], labels={Path(tmp): str(dest)})
         os.replace(tmp, dest)
     finally:

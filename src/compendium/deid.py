@@ -2,21 +2,39 @@
 
 Two kinds of identifier are looked for:
 
-- **roster identifiers**: every display name, handle and alias in ``private/roster.csv`` (whole word,
-  case-insensitive; a handle also with its ``@``);
-- **identifier patterns**: e-mail addresses, phone numbers (Singapore and international), NRIC/FIN numbers,
+- **roster identifiers**: every display name, handle and alias in ``private/roster.csv`` (whole word, whatever its
+  case, Unicode form or spacing; a handle also with its ``@``);
+- **identifier patterns**: e-mail addresses (also written ``x at gmail dot com``, ``x [at] gmail [dot] com``),
+  phone numbers (Singapore and international, any common separator, ``wa.me/`` links), NRIC/FIN numbers,
   student matriculation numbers, personal profile URLs and ``@handles``.
 
-A hit is reported as ``file:line: kind 'X***'`` with the identifier masked, so that the report itself leaks
-nothing. Bracketed de-identification placeholders (``[Friend 1]``) and pseudonyms (``P03``, ``M21``) are not
-identifiers.
+Matching is done on a **skeleton** of the text (:func:`skeleton`), built in one place: NFKC, invisible characters
+removed, every Unicode space and dash mapped to ``' '`` and ``'-'``, accents dropped, confusable letters folded
+with the Unicode TR39 table (``confusable_homoglyphs``' ``confusables.json``), lower case; roster names are also
+matched after :func:`ocr_fold`. Every skeleton position maps back to the original text, so that a hit is reported
+as ``file:line: kind 'X***'`` on the line of its first character, with the identifier masked.
+
+Whole files are scanned (a name split over a line break is still a name). Raw inputs and tables are scanned in
+full; only generated formats are parsed: ``.html`` (the content of ``<script>`` and ``<style>`` is not text a
+reader sees), ``.ipynb`` (JSON strings are decoded, ``image/*`` payloads skipped, ``text/html`` outputs parsed as
+HTML), ``.svg`` (path geometry skipped) and REFI-QDA ``.qde`` XML (GUIDs inside attribute values skipped).
+Bracketed de-identification placeholders (``[Friend 1]``) and pseudonyms (``P03``, ``M21``, ``@P07``) are not
+identifiers. See ``docs/deid.md``.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import html
+import io
+import json
 import re
+import unicodedata
 import zipfile
+from bisect import bisect_right
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -27,30 +45,50 @@ ARCHIVE_SUFFIXES = {".qdpx", ".zip"}
 TEXT_SUFFIXES = {".csv", ".md", ".txt", ".yml", ".yaml", ".json", ".ipynb", ".html", ".svg", ".qde", ".xml",
                  ".tex", ".cff"}
 
-PATTERNS: dict[str, re.Pattern] = {
-    "email": re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"),
-    # Singapore numbers (+65, 8 digits from 6/8/9) and international ones; not digits inside a decimal number,
-    # an id or a hash ("0.91234567", "cell-91234567")
-    "phone": re.compile(r"(?<![\w+.,=-])(?:\+65[ -]?[689]\d{3}[ -]?\d{4}|[689]\d{3}[ -]\d{4}|[689]\d{7}"
-                        r"|\+(?:[1-9]\d{0,2})[ -]?\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4})(?![\w]|[.,]\d)"),
-    "nric": re.compile(r"(?<![\w])[STFGM]\d{7}[A-Z](?![\w])"),
-    "matric": re.compile(r"(?<![\w])[AU]\d{7}[A-Z](?![\w])"),
-    "url": re.compile(r"(?i)(?:https?://)?(?:www\.)?(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|t)"
-                      r"\.(?:com|me)/[A-Za-z0-9_.-]+"),
-    # an @handle, but not a pseudonym written as a mention (@P07, @M21)
-    "handle": re.compile(r"(?<![\w@.])@(?![A-Z]\d{2,3}(?![\w]))[A-Za-z][A-Za-z0-9_.]{2,}(?<![.])"),
-}
+# --------------------------------------------------------------------------------------------------------------
+# Identifier patterns. They are matched on the skeleton (lower case, Unicode folded), never on the raw text.
 
-# Long base64 runs (embedded images in HTML and notebooks), <style>/<script> blocks, GUIDs and checksums are not
-# text a person reads;
-# they are blanked before scanning (keeping line numbers) so that CSS "@media" or image bytes are not reported.
-_BLANKABLE = [
-    re.compile(r"<style\b.*?</style>", re.S | re.I),
-    re.compile(r"<script\b.*?</script>", re.S | re.I),
-    re.compile(r"[A-Za-z0-9+/=]{120,}"),
-    re.compile(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),  # GUIDs (REFI-QDA)
-    re.compile(r"(?i)\b[0-9a-f]{32,}\b"),  # checksums
-]
+_TLDS = ("com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|sg|my|id|ph|th|vn|in|cn|hk|tw|jp|kr|au|nz|uk|us|"
+         "ca|de|fr|nl|ie|es|it|ch|se|no|dk|fi|be|at|pt|br|mx|ru|za|ae|sa|pk|bd|lk|mail|email")
+_KNOWN_TLD = re.compile(rf"(?:{_TLDS})\Z")
+#: first labels of mail domains that make a bare "x at gmail.com" an address rather than a sentence
+_MAIL_HOSTS = {"gmail", "googlemail", "yahoo", "ymail", "rocketmail", "hotmail", "outlook", "live", "msn",
+               "icloud", "me", "mac", "aol", "proton", "protonmail", "pm", "gmx", "zoho", "yandex", "mail", "qq",
+               "163", "126", "singnet", "pacific", "starhub", "u", "e"}
+_AT_TOKEN = re.compile(r"\s*@\s*|\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+")
+_LOCAL_TAIL = re.compile(r"[a-z0-9._%+-]{1,64}\Z")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DOT_TOKEN = re.compile(r"\.(?=[a-z0-9])|\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\s+\.\s*|\.\s+")
+_NOT_AFTER_EMAIL = re.compile(r"[\w-]")
+
+_PHONE_BODY = (r"(?:(?:\(\s*\+?\s*65\s*\)|\+\s?65|65)[ .-]?[689]\d{3}[ .-]?\d{4}"
+               r"|[689]\d{3}[ .-]?\d{4}"
+               r"|\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)|\d{1,4})[ .-]?\d{3,4}[ .-]?\d{3,4})"
+               r"(?!\w|[.,:/-]\w)")
+
+PATTERNS: dict[str, re.Pattern] = {
+    # the plain form; obfuscated ones ("x at gmail dot com", "x [at] gmail [dot] com") are found by _emails
+    "email": re.compile(r"(?<![\w.+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])"),
+    # Singapore numbers (+65 / 65 / (+65), 8 digits from 6/8/9, separated by space, '-', '.' or nothing) and
+    # international ones; not digits inside a decimal number, an id, a GUID or a hash ("0.91234567",
+    # "cell-91234567", "88394875-23fd-...")
+    "phone": re.compile(r"(?<![\w+.,=-])" + _PHONE_BODY),
+    "nric": re.compile(r"(?<![\w])[stfgm]\d{7}[a-z](?![\w])"),
+    "matric": re.compile(r"(?<![\w])[au]\d{7}[a-z](?![\w])"),
+    # personal profile URLs, with a left boundary: "reddit.com/user/x" is not "t.com/...", "dropbox.com" not "x.com"
+    "url": re.compile(r"(?<![\w.@-])(?:https?://)?(?:www\.|m\.|mobile\.|web\.)?"
+                      r"(?:facebook\.com|fb\.com|fb\.me|m\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
+                      r"|tiktok\.com|linkedin\.com/(?:in|pub)|github\.com|t\.me|telegram\.me|wa\.me|threads\.net"
+                      r"|snapchat\.com/add|youtube\.com(?=/@))"
+                      r"/@?[a-z0-9_%][a-z0-9_.%-]*"),
+    # an @handle, but not a pseudonym written as a mention (@P07, @M21)
+    "handle": re.compile(r"(?<![\w@.])@(?![a-z]\d{2,3}(?![\w]))[a-z][a-z0-9_.]{2,}(?<![.])"),
+}
+# In a CSV file a comma is a cell separator, not a decimal comma: a phone number may start a cell.
+_PHONE_CSV = re.compile(r"(?<![\w+.=-])" + _PHONE_BODY)
+_PATTERN_ORDER = ("email", "phone", "nric", "matric", "url", "handle")
+
+_GUID = re.compile(r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -70,25 +108,516 @@ def mask(value: str) -> str:
     return (value[:1] + "***") if value else "***"
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Text layers: a text derived from another by replacements, each position mapped back to the one before.
+
+class _Layer:
+    """A text and, unless it is the original, the map of each of its positions to its parent's."""
+
+    __slots__ = ("text", "parent", "_new", "_old", "_ident")
+
+    def __init__(self, text: str, parent: "_Layer | None" = None, new=(), old=(), ident=()):
+        self.text, self.parent = text, parent
+        self._new, self._old, self._ident = new, old, ident
+
+    def to_parent(self, i: int) -> int:
+        k = bisect_right(self._new, i) - 1
+        if k < 0:
+            return 0
+        return self._old[k] + (i - self._new[k]) if self._ident[k] else self._old[k]
+
+    def origin(self, i: int) -> int:
+        """The position in the original text of position ``i`` of this text."""
+        layer = self
+        while layer.parent is not None:
+            i = layer.to_parent(i)
+            layer = layer.parent
+        return i
+
+
+class _Builder:
+    """Builds a child layer of ``parent`` from replacements given in order of position."""
+
+    def __init__(self, parent: _Layer):
+        self.parent, self.src = parent, parent.text
+        self.pieces: list[str] = []
+        self.new: list[int] = []
+        self.old: list[int] = []
+        self.ident: list[bool] = []
+        self.pos = 0   # next unread position of the parent text
+        self.out = 0   # length written so far
+        self.changed = False
+
+    def keep_to(self, end: int) -> None:
+        if end > self.pos:
+            self.new.append(self.out)
+            self.old.append(self.pos)
+            self.ident.append(True)
+            self.pieces.append(self.src[self.pos:end])
+            self.out += end - self.pos
+            self.pos = end
+
+    def replace(self, start: int, end: int, repl: str) -> None:
+        self.keep_to(start)
+        self.new.append(self.out)
+        self.old.append(start)
+        self.ident.append(False)
+        self.pieces.append(repl)
+        self.out += len(repl)
+        self.pos = max(end, start)
+        self.changed = True
+
+    def finish(self) -> _Layer:
+        if not self.changed:
+            return self.parent
+        self.keep_to(len(self.src))
+        return _Layer("".join(self.pieces), self.parent, self.new, self.old, self.ident)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Normalisation: the skeleton.
+
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u180e", "\u034f"}   # fillers not in category Cf
+_LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
+_EXTRA_DASHES = {"\u2212", "\u2043", "\u02d7", "\u2796", "\ufe63", "\uff0d", "\u2e3a", "\u2e3b"}
+_EXTRA_SPACES = {"\u2800"}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@functools.lru_cache(maxsize=1)
+def _confusables() -> dict[str, str]:
+    """Non-ASCII character -> the single ASCII letter or digit it is confusable with (Unicode TR39
+    ``confusables.txt`` as bundled by ``confusable_homoglyphs``). Built once; ties are broken by a fixed order
+    (letters before digits, then code point) so the table never depends on file order."""
+    import confusable_homoglyphs
+
+    data = json.loads(Path(confusable_homoglyphs.__file__).with_name("confusables.json").read_text("utf-8"))
+    marks = "\u200e\u200f"
+    cands: dict[str, set[str]] = {}
+    for key, entries in data.items():
+        k = key.strip(marks)
+        for e in entries:
+            t = str(e.get("c", "")).strip(marks)
+            if len(k) != 1 or len(t) != 1:
+                continue
+            if not k.isascii() and t.isascii() and t.isalnum():
+                cands.setdefault(k, set()).add(t)
+            elif k.isascii() and k.isalnum() and not t.isascii():
+                cands.setdefault(t, set()).add(k)
+    return {c: min(ts, key=lambda t: (t.isdigit(), t)) for c, ts in sorted(cands.items())}
+
+
+_FOLDED: dict[str, str] = {}
+
+
+def _fold_char(c: str) -> str:
+    """One non-ASCII character in skeleton form (case kept): '' for invisible ones, ' ' for a space, '-' for a
+    dash, else NFKC, accents dropped, confusables folded."""
+    r = _FOLDED.get(c)
+    if r is not None:
+        return r
+    cat = unicodedata.category(c)
+    if c in _LINE_BREAKS or cat in ("Zl", "Zp"):
+        r = "\n"
+    elif cat == "Cf" or c in _INVISIBLE:
+        r = ""
+    elif cat == "Zs" or c in _EXTRA_SPACES:
+        r = " "
+    elif cat == "Pd" or c in _EXTRA_DASHES:
+        r = "-"
+    else:
+        table = None
+        out = []
+        for ch in unicodedata.normalize("NFKC", c):
+            if ch.isascii():
+                out.append(ch)
+                continue
+            for x in unicodedata.normalize("NFKD", ch):
+                sub = unicodedata.category(x)
+                if x.isascii():
+                    out.append(x)
+                elif sub in ("Mn", "Me", "Cf"):   # accents and other combining marks; format characters
+                    continue
+                elif sub == "Pd":
+                    out.append("-")
+                elif sub == "Zs":
+                    out.append(" ")
+                else:
+                    if table is None:
+                        table = _confusables()
+                    out.append(table.get(x, x))
+        r = "".join(out)
+        if r.casefold() != r.lower() or len(r.lower()) != len(r):
+            r = r.casefold()  # full case folding ("ß" -> "ss"); .lower() stays length-preserving on the skeleton
+    _FOLDED[c] = r
+    return r
+
+
+def _norm_layer(layer: _Layer) -> _Layer:
+    text = layer.text
+    if text.isascii():
+        return layer
+    b = _Builder(layer)
+    for m in _NON_ASCII.finditer(text):
+        c = m.group()
+        r = _fold_char(c)
+        if r != c:
+            b.replace(m.start(), m.end(), r)
+    return b.finish()
+
+
+_OCR_PAIRS = re.compile(r"rn|vv")
+_FOLD = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s"})
+
+
+class Skeleton:
+    """The matching form of a text: ``text`` (Unicode folded, lower case) and ``ocr`` (also OCR folded, see
+    :func:`ocr_fold`), each position mapping back to the original text with :meth:`origin` / :meth:`ocr_origin`.
+    """
+
+    def __init__(self, text: "str | _Layer"):
+        layer = text if isinstance(text, _Layer) else _Layer(text)
+        self._norm = _norm_layer(layer)
+        self.cased = self._norm.text           # folded, case kept
+        self.text = self.cased.lower()         # same length, same map
+        if len(self.text) != len(self.cased):  # pragma: no cover - _fold_char keeps lower() length-preserving
+            raise AssertionError("lower() changed the skeleton's length")
+        self._ocr: _Layer | None = None
+
+    @property
+    def ocr(self) -> str:
+        return self._ocr_layer().text
+
+    def _ocr_layer(self) -> _Layer:
+        if self._ocr is None:
+            # ocr_fold, position by position: the one-to-one folds first (they make no "rn" or "vv" and undo
+            # none), then the pairs, whose positions map back to this skeleton's
+            base = _Layer(self.cased.replace("I", "l").lower().translate(_FOLD))
+            b = _Builder(base)
+            for m in _OCR_PAIRS.finditer(base.text):
+                b.replace(m.start(), m.end(), "m" if m.group() == "rn" else "w")
+            self._ocr = b.finish()
+        return self._ocr
+
+    def origin(self, i: int) -> int:
+        """Original position of position ``i`` of :attr:`text`."""
+        return self._norm.origin(i)
+
+    def ocr_to_text(self, i: int) -> int:
+        """Position in :attr:`text` of position ``i`` of :attr:`ocr`."""
+        layer = self._ocr_layer()
+        return layer.origin(i)
+
+    def ocr_origin(self, i: int) -> int:
+        return self.origin(self.ocr_to_text(i))
+
+
+def skeleton(text: str) -> Skeleton:
+    """The skeleton of ``text`` with its map back to the original (see :class:`Skeleton`)."""
+    return Skeleton(text)
+
+
+def fold(text: str) -> str:
+    """The skeleton text alone: what roster identifiers and allow-list values are compared as."""
+    return Skeleton(text).text
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Generated formats: what a reader sees in them, mapped back to the file's lines.
+
+_INLINE_TAGS = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd", "mark",
+                "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
+_SKIP_ELEMENTS = {"script", "style"}
+
+
+def _join_values(vals) -> str:
+    """Attribute values as text: apart from each other (no phone number from ``start="6027" end="6145"``)."""
+    return " ; ".join(["", *vals, ""]) if vals else " "
+
+
+class _HTMLEvents(HTMLParser):
+    """Records each parser event with its offset; an event runs to the next one's offset."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=False)
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.events: list[tuple[int, str, object]] = []
+        self.skip: str | None = None
+
+    def _at(self) -> int:
+        line, col = self.getpos()
+        return self.starts[line - 1] + col
+
+    def _tag(self, tag, attrs):
+        vals = [v for k, v in attrs if v and not v.lstrip()[:5].lower() == "data:"]
+        if tag in _INLINE_TAGS and all(k == "class" for k, v in attrs if v):
+            repl = ""
+        else:
+            repl = _join_values(vals)
+        self.events.append((self._at(), "repl", repl))
+
+    def handle_starttag(self, tag, attrs):
+        self._tag(tag, attrs)
+        if tag in _SKIP_ELEMENTS:
+            self.skip = tag
+
+    def handle_startendtag(self, tag, attrs):
+        self._tag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        self.events.append((self._at(), "repl", "" if tag in _INLINE_TAGS else " "))
+        if tag == self.skip:
+            self.skip = None
+
+    def handle_data(self, data):
+        self.events.append((self._at(), "repl", "") if self.skip else (self._at(), "keep", None))
+
+    def handle_entityref(self, name):
+        self.events.append((self._at(), "repl", "" if self.skip else html.unescape(f"&{name};")))
+
+    def handle_charref(self, name):
+        self.events.append((self._at(), "repl", "" if self.skip else html.unescape(f"&#{name};")))
+
+    def handle_comment(self, data):
+        self.events.append((self._at(), "comment", None))
+
+    def handle_decl(self, decl):
+        self.events.append((self._at(), "repl", " "))
+
+    def handle_pi(self, data):
+        self.events.append((self._at(), "repl", " "))
+
+    def unknown_decl(self, data):
+        self.events.append((self._at(), "repl", " "))
+
+
+def _html_edits(b: _Builder, start: int, end: int) -> None:
+    """Add to ``b`` the edits that turn the HTML in ``b.src[start:end]`` into the text a reader sees: tags become
+    their attribute values (not ``data:`` URIs), entities their characters; ``<script>``/``<style>`` content
+    goes."""
+    src = b.src[start:end]
+    p = _HTMLEvents(src)
+    p.feed(src)
+    p.close()
+    ev = p.events
+    for k, (s, kind, repl) in enumerate(ev):
+        e = ev[k + 1][0] if k + 1 < len(ev) else len(src)
+        if e <= s or kind == "keep":
+            continue
+        if kind == "comment":  # keep the comment's text, on its own lines
+            b.replace(start + s, start + s + 4, " ")
+            if src.endswith("-->", s, e):
+                b.replace(start + e - 3, start + e, " ")
+            continue
+        b.replace(start + s, start + e, repl)
+
+
+def _html_layer(layer: _Layer) -> _Layer:
+    b = _Builder(layer)
+    _html_edits(b, 0, len(layer.text))
+    return b.finish()
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
+_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.",
+                          re.S)
+
+
+def _skipped_payload(key) -> bool:
+    return isinstance(key, str) and key.startswith("image/") and not key.startswith("image/svg")
+
+
+def _ipynb_layer(layer: _Layer) -> _Layer:
+    """A notebook's JSON as the strings it holds (decoded, a list of source lines joined), ``image/*`` payloads
+    skipped; then the ``text/html`` outputs parsed as HTML."""
+    text = layer.text
+    b = _Builder(layer)
+    stack: list[list] = []   # [is_object, key, expecting_key, key of an array's context]
+    chain = None             # the array whose previous item was a kept string
+    html_ranges: list[list[int]] = []
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        top = stack[-1] if stack else None
+        if tok in "{[":
+            ctx = (top[1] if top[0] else top[3]) if top else None
+            stack.append([True, None, True, None] if tok == "{" else [False, None, False, ctx])
+            chain = None
+            continue
+        if tok in "}]":
+            if stack:
+                stack.pop()
+            chain = None
+            continue
+        if tok == ":":
+            if top and top[0]:
+                top[2] = False
+            chain = None
+            continue
+        if tok == ",":
+            if top and top[0]:
+                top[2] = True
+            continue
+        is_key = bool(top and top[0] and top[2])
+        ctx = None if top is None else (top[1] if top[0] else top[3])
+        if tok[0] == '"':
+            value = None
+            if is_key:
+                try:
+                    top[1] = json.loads(tok)
+                except ValueError:
+                    top[1] = tok[1:-1]
+            elif _skipped_payload(ctx):
+                chain = None
+                continue
+            join = top is not None and not top[0] and chain is top
+            s, e = m.start(), m.end()
+            b.replace(b.pos, s + 1, "" if join else "\n")
+            begin = b.out
+            for esc in _JSON_ESCAPE.finditer(text, s + 1, e - 1):
+                try:
+                    value = json.loads('"' + esc.group() + '"')
+                except ValueError:
+                    value = esc.group()[1:]
+                b.replace(esc.start(), esc.end(), value)
+            b.keep_to(e - 1)
+            if ctx == "text/html" and not is_key:
+                if join and html_ranges and html_ranges[-1][1] == begin:
+                    html_ranges[-1][1] = b.out
+                else:
+                    html_ranges.append([begin, b.out])
+            chain = top if (top is not None and not top[0] and not is_key) else None
+        else:  # numbers, true, false, null: kept as words
+            b.replace(b.pos, m.start(), "\n")
+            b.keep_to(m.end())
+            chain = None
+    b.replace(b.pos, len(text), "")
+    out = b.finish()
+    if html_ranges:
+        h = _Builder(out)
+        for start, end in html_ranges:
+            _html_edits(h, start, end)
+        out = h.finish()
+    return out
+
+
+_MARKUP = re.compile(r"<!--(?P<comment>.*?)-->|<!\[CDATA\[(?P<cdata>.*?)\]\]>|<[?!][^>]*>"
+                     r"|<(?P<tag>/?[A-Za-z_][\w:.-]*)(?P<attrs>(?:\"[^\"]*\"|'[^']*'|[^'\">])*)>"
+                     r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", re.S)
+_ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_SVG_GEOMETRY = {"d", "points", "transform", "viewbox"}
+
+
+def _markup_layer(layer: _Layer, fmt: str) -> _Layer:
+    """SVG and XML (REFI-QDA ``.qde``): element text and attribute values, entities decoded; not SVG path
+    geometry, not the GUIDs that REFI-QDA uses as machine ids."""
+    text = layer.text
+    b = _Builder(layer)
+    for m in _MARKUP.finditer(text):
+        s, e = m.span()
+        if m.group("comment") is not None:
+            b.replace(s, s + 4, " ")
+            b.replace(e - 3, e, " ")
+        elif m.group("cdata") is not None:
+            b.replace(s, s + 9, " ")
+            b.replace(e - 3, e, " ")
+        elif m.group("tag") is not None:
+            vals = []
+            for a in _ATTR.finditer(m.group("attrs")):
+                name = a.group(1).lower().rpartition(":")[2]
+                value = html.unescape(a.group(2) if a.group(2) is not None else a.group(3))
+                if fmt == "svg" and name in _SVG_GEOMETRY:
+                    continue
+                if fmt != "svg":
+                    value = _GUID.sub(" ", value)
+                if value.strip():
+                    vals.append(value)
+            b.replace(s, e, _join_values(vals))
+        elif text.startswith("<", s):
+            b.replace(s, e, " ")
+        else:
+            b.replace(s, e, html.unescape(m.group()))
+    return b.finish()
+
+
+def _format_of(path: str) -> str:
+    name = str(path).rsplit("!", 1)[-1].lower()
+    for suffix, fmt in ((".html", "html"), (".htm", "html"), (".ipynb", "ipynb"), (".svg", "svg"),
+                        (".qde", "qde"), (".xml", "xml"), (".csv", "csv")):
+        if name.endswith(suffix):
+            return fmt
+    return "text"
+
+
+def _parse(text: str, fmt: str) -> _Layer:
+    root = _Layer(text)
+    if fmt == "html":
+        return _html_layer(root)
+    if fmt == "ipynb":
+        return _ipynb_layer(root)
+    if fmt in ("svg", "xml", "qde"):
+        return _markup_layer(root, fmt)
+    return root
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Roster.
+
 def load_roster(path: str | Path) -> pd.DataFrame:
-    """Read ``roster.csv`` (pseudonym, display_name, handle, aliases), checking columns and unique pseudonyms."""
+    """Read ``roster.csv`` (pseudonym, display_name, handle, aliases), checking its columns, that every row has a
+    pseudonym and a display name, and that pseudonyms and handles are unique. An error names the file and the
+    row's line and never prints a person's name (it is masked)."""
+    from .files import read_text
+
     path = Path(path)
     if not path.is_file():
-        raise InputError("roster not found", path)
-    from .tables import read_csv
-
+        raise InputError("roster not found" if not path.exists() else "roster is not a file", path)
     try:
-        df = read_csv(path, dtype=str)
-    except Exception as e:  # pandas parser errors name no file
-        raise InputError(f"cannot read roster ({e})", path) from None
+        text = read_text(path, "roster (CSV)")
+    except OSError as e:
+        raise InputError(f"cannot read roster ({e.strerror or e})", path) from None
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        rows, lines = [], []
+        line = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                lines.append(line)
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise InputError(f"cannot read roster ({e})", path, reader.line_num) from None
+    if header is None:
+        raise InputError("empty roster (expected a header: pseudonym,display_name,handle,aliases)", path, 1)
+    header = [h.strip() for h in header]
     need = ["pseudonym", "display_name", "handle", "aliases"]
-    missing = [c for c in need if c not in df.columns]
+    missing = [c for c in need if c not in header]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
-    dup = df["pseudonym"].duplicated(keep="first")
-    if dup.any():
-        i = int(dup.idxmax())
-        raise InputError(f"duplicate pseudonym '{df.loc[i, 'pseudonym']}'", path, i + 2)
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} fields, found {len(row)}", path, line)
+    df = pd.DataFrame(rows, columns=header, dtype=str)
+    seen_pseudo: dict[str, int] = {}
+    seen_handle: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        pseudo = df.at[i, "pseudonym"].strip()
+        if not pseudo:
+            raise InputError("empty pseudonym", path, line)
+        if pseudo in seen_pseudo:
+            raise InputError(f"duplicate pseudonym '{pseudo}' (also on line {seen_pseudo[pseudo]})", path, line)
+        seen_pseudo[pseudo] = line
+        if not df.at[i, "display_name"].strip():
+            raise InputError(f"empty display_name for {pseudo} (every member needs the name they post under)",
+                             path, line)
+        handle = df.at[i, "handle"].strip()
+        key = fold(handle.lstrip("@").lstrip("\uff20"))
+        if key:
+            if key in seen_handle:
+                raise InputError(f"duplicate handle '{mask(handle)}' for {pseudo} (also on line "
+                                 f"{seen_handle[key]})", path, line)
+            seen_handle[key] = line
+    df.attrs["lines"] = lines
     return df
 
 
@@ -115,9 +644,6 @@ def ocr_fold(text: str) -> str:
     return text.replace("rn", "m").replace("vv", "w").translate(_FOLD)
 
 
-_FOLD = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s"})
-
-
 def whole_word_pattern(forms, at: bool = True) -> re.Pattern | None:
     """A case-insensitive regex matching any of ``forms`` as whole words (longest first; inner spaces match any
     white space), optionally after an ``@`` when ``at``. Shared by the gate and by :mod:`compendium.pseudonyms`."""
@@ -130,9 +656,69 @@ def whole_word_pattern(forms, at: bool = True) -> re.Pattern | None:
 
 def roster_pattern(roster: pd.DataFrame, fold: bool = True) -> re.Pattern | None:
     """One whole-word regex over every roster identifier (longest first), matched against :func:`ocr_fold`-ed
-    text when ``fold`` (the default), else case-insensitively."""
+    text when ``fold`` (the default), else case-insensitively. (The gate itself matches skeletons, see
+    :class:`Gate`.)"""
     return whole_word_pattern(ocr_fold(i) if fold else i for _, i in roster_identifiers(roster))
 
+
+# Between the parts of a name: white space (line breaks included) or a hyphen, "Jia Hui", "Jia-Hui", "Jia-\nHui".
+_SEP = r"(?:\s*-\s*|\s+)"
+# Inside a part, between two letters: a hyphen, possibly at a line break ("Vik-\nram").
+_HY = r"(?:-\s*)?"
+_WORD = "a-z0-9_"
+_SPACED = re.compile(r"(?<![a-z0-9])[a-z](?P<sep>[ \t]+|[ \t]*[.\-_*/+|~\u00b7][ \t]*)[a-z]"
+                     r"(?:(?P=sep)[a-z]){2,}(?![a-z0-9])")
+_SPACED_MIN = 4
+
+
+def _units(form: str) -> list[str]:
+    units: list[str] = []
+    for k, part in enumerate(form.split()):
+        if k:
+            units.append(_SEP)
+        prev = ""
+        for ch in part:
+            if prev.isalnum() and ch.isalnum():
+                units.append(_HY)
+            units.append(re.escape(ch))
+            prev = ch
+    return units
+
+
+def _trie_regex(forms) -> str:
+    """An alternation of ``forms`` factored as a trie (shared prefixes matched once)."""
+    trie: dict = {}
+    for form in forms:
+        node = trie
+        for u in _units(form):
+            node = node.setdefault(u, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [u + emit(child) for u, child in sorted(node.items()) if u != ""]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if "" in node:
+            return f"(?:{body})?"
+        return body
+
+    return emit(trie)
+
+
+def _identifier_regex(forms) -> re.Pattern | None:
+    forms = sorted({f for f in forms if f.strip()})
+    if not forms:
+        return None
+    return re.compile(rf"(?<![{_WORD}])@?(?:{_trie_regex(forms)})(?![{_WORD}])")
+
+
+def _allow_key(value: str) -> str:
+    return " ".join(re.sub(r"[\s\-]+", " ", ocr_fold(fold(value))).split()).lstrip("@")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Allow-list.
 
 @dataclass(frozen=True)
 class Allowed:
@@ -181,43 +767,150 @@ def load_allow(path: str | Path) -> list[Allowed]:
     return out
 
 
+# --------------------------------------------------------------------------------------------------------------
+# The gate.
+
+def _emails(text: str):
+    """Spans of e-mail addresses in a skeleton, plain or obfuscated: ``x@y.com``, ``x @ y . com``,
+    ``x [at] y [dot] com``, ``x(at)y.com``, ``x at y dot com``. A bare word "at" needs a "dot" word or a mail host
+    ("x at gmail.com"); any spaced or worded form needs a known top-level domain, so that "look at gmail later",
+    "at home. Then" or "thanks @P07. Great" are sentences, not addresses."""
+    if "@" not in text and "at" not in text:
+        return
+    for a in _AT_TOKEN.finditer(text):
+        s, e = a.span()
+        tok = a.group()
+        local = _LOCAL_TAIL.search(text, max(0, s - 64), s)
+        if local is None:
+            continue
+        lstart = local.start()
+        if lstart == s - 64:  # longer than any local part: not an address
+            continue
+        while lstart < s and text[lstart] == ".":
+            lstart += 1
+        if lstart >= s:
+            continue
+        bare = "@" not in tok and "[" not in tok and "(" not in tok and "{" not in tok and "<" not in tok
+        spaced_at = tok != "@" and "@" in tok
+        first = _LABEL.match(text, e)
+        if first is None:
+            continue
+        labels, dots = [first], []
+        while len(labels) < 8:
+            d = _DOT_TOKEN.match(text, labels[-1].end())
+            if d is None:
+                break
+            nxt = _LABEL.match(text, d.end())
+            if nxt is None:
+                break
+            dots.append(d.group())
+            labels.append(nxt)
+        for k in range(len(labels) - 1, 0, -1):
+            tld = labels[k].group()
+            end = labels[k].end()
+            if not tld.isalpha() or not 2 <= len(tld) <= 24:
+                continue
+            if end < len(text) and _NOT_AFTER_EMAIL.match(text, end):
+                continue
+            plain_dots = all(d == "." for d in dots[:k])
+            if not bare and not spaced_at and plain_dots:
+                yield lstart, end
+                break
+            if not _KNOWN_TLD.match(tld):
+                continue
+            if bare and not (any("dot" in d for d in dots[:k]) or first.group() in _MAIL_HOSTS):
+                continue
+            yield lstart, end
+            break
+
+
 class Gate:
-    """Scans text for identifiers. Build once per roster; reuse for every file."""
+    """Scans text for identifiers. Build once per roster; reuse for every file (thread-safe)."""
 
     def __init__(self, roster: pd.DataFrame | None = None, allow=None):
-        have = roster is not None and len(roster)
-        self.roster_re = roster_pattern(roster) if have else None  # on OCR-folded text
-        self.roster_exact = roster_pattern(roster, fold=False) if have else None  # case-insensitive, as written
+        have = roster is not None and len(roster) > 0
+        self._has_roster = bool(have)
+        ids = [i for _, i in roster_identifiers(roster)] if have else []
+        sks = [Skeleton(i) for i in ids]
+        exact = {sk.text for sk in sks}
+        self.roster_exact = _identifier_regex(exact)                             # on Skeleton.text
+        self.roster_re = _identifier_regex(ocr_fold(sk.cased) for sk in sks)     # on Skeleton.ocr
+        compact = sorted({c for c in (re.sub(r"[^a-z0-9]", "", f) for f in exact) if len(c) >= _SPACED_MIN},
+                         key=lambda c: (-len(c), c))
+        self._compact = re.compile("|".join(map(re.escape, compact))) if compact else None
         self.allow: dict[str, set[str]] = {}
         for a in allow or []:
             value, kind = (a.value, a.kind) if isinstance(a, Allowed) else (str(a), "")
-            self.allow.setdefault(ocr_fold(value).lstrip("@"), set()).add(kind)
+            self.allow.setdefault(_allow_key(value), set()).add(kind)
+
+    @property
+    def has_roster(self) -> bool:
+        """True when roster identifiers are checked; False for a patterns-only gate."""
+        return self._has_roster
 
     def _allowed(self, value: str, kind: str) -> bool:
-        kinds = self.allow.get(ocr_fold(value).lstrip("@"))
+        if not self.allow:
+            return False
+        kinds = self.allow.get(_allow_key(value))
         return kinds is not None and ("" in kinds or kind in kinds)
 
-    def scan_text(self, text: str, path: str = "<text>") -> list[Hit]:
-        for rx in _BLANKABLE:
-            text = rx.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-        hits: list[Hit] = []
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            if self.roster_re is not None:
-                # the same identifier found both ways is one hit
-                found = {ocr_fold(m.group(0)): m.group(0) for m in self.roster_exact.finditer(line)}
-                for m in self.roster_re.finditer(ocr_fold(line)):
-                    found.setdefault(m.group(0), m.group(0))
-                for value in found.values():
-                    if not self._allowed(value, "roster identifier"):
-                        hits.append(Hit(path, lineno, "roster identifier", mask(value)))
-            for kind, rx in PATTERNS.items():
-                for m in rx.finditer(line):
-                    if not self._allowed(m.group(0), kind):
-                        hits.append(Hit(path, lineno, kind, mask(m.group(0))))
+    def scan_text(self, text: str, path: str = "<text>", fmt: str | None = None) -> list[Hit]:
+        """Every identifier in ``text`` (the content of ``path``), as hits in order of position. ``fmt`` ("text",
+        "csv", "html", "ipynb", "svg", "qde", "xml") defaults to what ``path``'s suffix says."""
+        fmt = _format_of(path) if fmt is None else fmt
+        sk = Skeleton(_parse(text, fmt))
+        t = sk.text
+        found: dict[tuple[int, str], tuple[int, str]] = {}   # (original start, kind) -> (text position, value)
+
+        def add(kind: str, pos: int, value: str, orig: int | None = None) -> None:
+            if self._allowed(value, kind):
+                return
+            o = sk.origin(pos) if orig is None else orig
+            found.setdefault((o, kind), (pos, value))
+
+        if self.roster_exact is not None:
+            kind = "roster identifier"
+            for m in self.roster_exact.finditer(t):
+                add(kind, m.start(), m.group())
+            ocr = sk.ocr
+            for m in self.roster_re.finditer(ocr):
+                p = sk.ocr_to_text(m.start())
+                add(kind, p, t[p:sk.ocr_to_text(m.end() - 1) + 1], sk.origin(p))
+            if self._compact is not None:
+                for m in _SPACED.finditer(t):
+                    # a whole word spelled out, "J i a h u i", "J.i.a.h.u.i"; also beside a one-letter word that
+                    # the same spacing swallows ("a J i a h u i", "J i a h u i s")
+                    run = re.sub(r"[^a-z]", "", m.group())
+                    for cut in ((0, len(run)), (1, len(run)), (0, len(run) - 1)):
+                        c = self._compact.fullmatch(run, *cut)
+                        if c:
+                            second = re.search(r"[^a-z]+", m.group()).end()   # where the second letter is
+                            add(kind, m.start() + (second if cut[0] else 0), c.group())
+                            break
+        for s, e in _emails(t):
+            add("email", s, t[s:e])
+        for kind in _PATTERN_ORDER[1:]:
+            rx = _PHONE_CSV if (kind == "phone" and fmt == "csv") else PATTERNS[kind]
+            for m in rx.finditer(t):
+                add(kind, m.start(), m.group())
+        if not found:
+            return []
+        root = text
+        newlines = [m.start() for m in re.finditer("\n", root)]
+        order = {k: i for i, k in enumerate(("roster identifier",) + _PATTERN_ORDER)}
+        hits = []
+        for (o, kind), (pos, value) in sorted(found.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
+            first = sk.cased[pos:pos + 1]
+            if not first.strip():
+                first = value.strip()[:1]
+            hits.append(Hit(path, bisect_right(newlines, o - 1) + 1 if newlines else 1, kind, mask(first)))
         return hits
 
     def scan_file(self, path: str | Path, display: str | None = None) -> list[Hit]:
-        """Scan one file; a REFI-QDA project (or zip) is scanned member by member (``file.qdpx!member:line``)."""
+        """Scan one file; a REFI-QDA project (or zip) is scanned member by member (``file.qdpx!member:line``).
+        A binary or non-UTF-8 file is an :class:`InputError` saying so."""
+        from .files import decode_text
+
         path = Path(path)
         shown = display or str(path)
         if path.suffix.lower() in ARCHIVE_SUFFIXES and zipfile.is_zipfile(path):
@@ -225,11 +918,15 @@ class Gate:
             with zipfile.ZipFile(path) as zf:
                 for name in sorted(zf.namelist()):
                     if Path(name).suffix.lower() in TEXT_SUFFIXES:
-                        text = zf.read(name).decode("utf-8", errors="replace")
-                        hits += self.scan_text(text, f"{shown}!{name}")
+                        where = f"{shown}!{name}"
+                        text = decode_text(zf.read(name), where, "text file", control_ok=True)
+                        hits += self.scan_text(text, where)
             return hits
-        text = path.read_bytes().decode("utf-8", errors="replace")
-        return self.scan_text(text, shown)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot read ({e.strerror or e})", shown) from None
+        return self.scan_text(decode_text(data, shown, "text file", control_ok=True), shown)
 
     def scan_paths(self, paths, relative_to: str | Path | None = None) -> list[Hit]:
         """Scan files and folders (recursively; text files only)."""
@@ -248,9 +945,10 @@ class Gate:
 
 
 def load_gate(roster: str | Path | None, allow: str | Path | None = None) -> Gate:
-    """The gate for a corpus: its roster and its allow-list, each used when the file exists."""
-    roster, allow = (Path(p) if p else None for p in (roster, allow))
-    return Gate(load_roster(roster) if roster and roster.is_file() else None,
+    """The gate for a corpus. ``roster`` None: patterns only (no roster identifiers); a roster path that cannot be
+    read is an :class:`InputError` naming it. The allow-list is used when the file exists."""
+    allow = Path(allow) if allow else None
+    return Gate(load_roster(roster) if roster is not None else None,
                 load_allow(allow) if allow and allow.is_file() else None)
 
 
@@ -263,8 +961,13 @@ def gate_or_raise(gate: Gate, paths, relative_to=None, labels: dict | None = Non
     hits = []
     for p in paths:
         root = Path(relative_to) if relative_to is not None else (Path(p) if Path(p).is_dir() else None)
-        found = gate.scan_paths([p], root)
         label = (labels or {}).get(p)
+        try:
+            found = gate.scan_paths([p], root)
+        except InputError as e:
+            if label and e.path is not None and not Path(e.path).is_absolute():
+                raise InputError(e.message, f"{label}/{e.path}", e.line) from None
+            raise
         if label:
             found = [Hit(f"{label}/{h.path}", h.line, h.kind, h.masked) for h in found]
         hits += found

@@ -13,7 +13,6 @@ measure difflib's ``SequenceMatcher.ratio`` approximates, computed exactly and i
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from compendium.deid import whole_word_pattern
-from compendium.errors import InputError
 
 UNKNOWN = "[unknown member]"
 ANONYMOUS = "Anonymous member"
@@ -80,35 +78,17 @@ class Roster:
 
 
 def load_roster(path) -> Roster:
-    """Read ``roster.csv``; InputError naming the file and row for missing columns, empty or duplicate
-    pseudonyms and duplicate handles."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read roster: {exc.strerror or exc}", path) from None
-    reader = csv.DictReader(text.splitlines())
-    need = ["pseudonym", "display_name", "handle", "aliases"]
-    missing = [c for c in need if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
-    members, seen, handles = [], {}, {}
-    for i, row in enumerate(reader, start=2):
-        pseudo = (row["pseudonym"] or "").strip()
-        name = (row["display_name"] or "").strip()
-        handle = (row["handle"] or "").strip().lstrip("@")
-        if not pseudo or not name:
-            raise InputError("empty pseudonym or display_name", path, i)
-        if pseudo in seen:
-            raise InputError(f"duplicate pseudonym {pseudo!r} (first on line {seen[pseudo]})", path, i)
-        if handle and handle.lower() in handles:
-            raise InputError(f"duplicate handle for {pseudo} (first on line {handles[handle.lower()]})", path, i)
-        seen[pseudo] = i
-        if handle:
-            handles[handle.lower()] = i
-        aliases = [a.strip() for a in (row["aliases"] or "").split(";") if a.strip()]
-        members.append({"pseudonym": pseudo, "display_name": name, "handle": handle, "aliases": aliases})
-    return Roster(members, str(path))
+    """Read ``roster.csv`` through the de-identification gate's own reader (:func:`compendium.deid.load_roster`),
+    so the screenshots stage and the gate accept and refuse the same rosters: InputError naming the file and row
+    for missing columns, empty or duplicate pseudonyms, empty display names and duplicate handles."""
+    from .deid import load_roster as read_roster
+
+    df = read_roster(path)
+    members = [{"pseudonym": r.pseudonym.strip(), "display_name": r.display_name.strip(),
+                "handle": r.handle.strip().lstrip("@").lstrip("\uff20"),
+                "aliases": [a.strip() for a in (r.aliases or "").split(";") if a.strip()]}
+               for r in df.itertuples()]
+    return Roster(members, str(Path(path)))
 
 
 def roster_from_members(members: list[dict]) -> Roster:
