@@ -143,7 +143,18 @@ def test_names_split_hyphenated_or_spaced_are_found_on_their_first_line(text, li
     assert [(h.line, h.kind) for h in hits] == [(line, "roster identifier")]
 
 
-@pytest.mark.parametrize("clean", ["Vikramaditya", "vikramnair is one word", "Jia Huizhen", "Lim Jia Huiyi", "Vi k",
+@pytest.mark.parametrize("joined", ["vikramnair is one word", "ask vikram_nair", "LimJiaHui", "jiahui_lim", "darren-koh"])
+def test_names_and_handles_joined_or_with_another_separator_are_found(joined):
+    hits = deid.load_gate(ROSTER_CSV).scan_text(joined)
+    assert [h.kind for h in hits] == ["roster identifier"], joined
+
+
+def test_a_joined_name_that_is_an_english_word_is_not_an_identifier():
+    assert "wanting" not in deid.joined_forms(["Wan Ting", "Jia Hui"]) and "JiaHui" in deid.joined_forms(["Jia Hui"])
+    assert deid.load_gate(ROSTER_CSV).scan_text("I was wanting more examples") == []
+
+
+@pytest.mark.parametrize("clean", ["Vikramaditya", "Jia Huizhen", "Lim Jia Huiyi", "Vi k",
                                    "V i k r a m a d i t y a", "J i a h u i x y", "vikram_nair_x"])
 def test_whole_words_only(clean):
     hits = deid.Gate(ROSTER).scan_text(clean)
@@ -313,3 +324,17 @@ def test_deid_scan_without_a_readable_roster_fails(tmp_path):
 def test_deid_scan_from_the_project_folder_uses_the_default_roster():
     r = compendium("deid", "scan", Path("data") / "raw" / "transcripts")
     assert r.returncode == 0 and "no identifiers found" in r.stdout and "patterns only" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("call 9 1 2 3 4 5 6 7 tonight", "phone"), ("9-1-2-3-4-5-6-7", "phone"), ("S 1234567 D", "nric"),
+    ("s-1234567-d", "nric"), ("A 0123456 X", "matric"), ("my id is E0123456", "matric"),
+])
+def test_spaced_numbers_and_student_ids(text, kind):
+    assert [h.kind for h in deid.Gate().scan_text(text)] == [kind]
+
+
+@pytest.mark.parametrize("clean", ["1 2 3 4 5 6 7 8", "the 9 a.m. class", "score 9 of 10", "e123456", "2e1234567",
+                                   "S1234567", "units 6 1 2"])
+def test_spaced_digits_and_ids_that_are_not_identifiers(clean):
+    assert deid.Gate().scan_text(clean) == [], clean

@@ -110,6 +110,8 @@ TRICKS = {
     "tab": _parts("\t"), "hyphen": _parts("-"), "en-dash": _parts("\u2013"), "nb-hyphen": _parts("\u2011"),
     "line-break": _parts("\n"), "hyphenated-break": _parts("-\n"), "hyphenated-word": _hyphenated,
     "letter-spaced": _spaced(" "), "letter-dotted": _spaced("."),
+    "underscore": _parts("_"), "dotted-parts": _parts("."), "joined": _parts(""), "joined-camel": lambda v: "".join(
+        w[:1].upper() + w[1:] for w in v.split(" ")),
     "script": lambda v: f"<script>var who = '{v}';</script>",
     "style": lambda v: f"<style>/* {v} */ .x {{}}</style>",
 }
@@ -133,7 +135,8 @@ def _plants() -> list[Plant]:
     name_tricks = ["plain", "lower", "upper", "zwsp", "zwnj", "zwj", "word-joiner", "soft-hyphen", "bom",
                    "cyrillic-one", "cyrillic-all", "accents", "decomposed-accents", "fullwidth", "nbsp",
                    "narrow-nbsp", "ideographic-space", "tab", "hyphen", "en-dash", "nb-hyphen", "line-break",
-                   "hyphenated-break", "hyphenated-word", "letter-spaced", "script", "style"]
+                   "hyphenated-break", "hyphenated-word", "letter-spaced", "script", "style", "underscore",
+                   "dotted-parts", "joined", "joined-camel"]
     for i, trick in enumerate(name_tricks):
         v = _name(names[i % len(names)])
         out.append(Plant("display name", trick, TRICKS[trick](v), v))
@@ -160,7 +163,9 @@ def _plants() -> list[Plant]:
                      ("zwsp", lambda h: _inside(h, "\u200b")), ("cyrillic-one", _cyrillic_one),
                      ("cyrillic-all", lambda h: "@" + _cyrillic_all(h)), ("fullwidth-at", lambda h: "\uff20" + h),
                      ("fullwidth", lambda h: _fullwidth("@" + h)), ("soft-hyphen", lambda h: _inside(h, "\u00ad")),
-                     ("script", TRICKS["script"]), ("style", lambda h: TRICKS["style"]("@" + h))]
+                     ("script", TRICKS["script"]), ("style", lambda h: TRICKS["style"]("@" + h)),
+                     ("underscore", lambda h: re.sub(r"[._-]", "_", h)), ("no-separator", lambda h: re.sub(r"[._-]", "", h)),
+                     ("hyphen", lambda h: "@" + re.sub(r"[._-]", "-", h))]
     for i, (trick, f) in enumerate(handle_tricks):
         v = _handle(handles[i % len(handles)])
         out.append(Plant("handle", trick, f(v), v))
@@ -182,7 +187,8 @@ def _plants() -> list[Plant]:
         ("narrow-nbsp", "6123\u202f4567"), ("65-hyphen", "65-91234567"), ("65-none", "6591234567"),
         ("parenthesised", "(+65) 9123-4567"), ("plus65-hyphens", "+65-8123-4567"), ("wa.me", "wa.me/6591234567"),
         ("wa.me-https", "https://wa.me/6581234567"), ("fullwidth", _fullwidth("9123 4567")),
-        ("zwsp", "9123\u200b4567"), ("international", "+44 20 7946 0958"), ("script", TRICKS["script"]("91234567")),
+        ("zwsp", "9123\u200b4567"), ("international", "+44 20 7946 0958"),
+        ("digit-by-digit", "9 1 2 3 4 5 6 7"), ("digit-hyphens", "8-1-2-3-4-5-6-7"), ("script", TRICKS["script"]("91234567")),
         ("style", TRICKS["style"]("+65 9123 4567")),
     ]:
         out.append(Plant("phone", trick, text, re.sub(r"\D", "", text)[-8:]))
@@ -190,12 +196,14 @@ def _plants() -> list[Plant]:
         ("plain", "S1234567D"), ("lower", "t1234567j"), ("fin", "F2345678N"), ("fin-lower", "g3456789k"),
         ("m-fin", "M4567890L"), ("fullwidth", _fullwidth("S1234567D")), ("zwsp", "S123\u200b4567D"),
         ("cyrillic", "\u04051234567D"), ("script", TRICKS["script"]("S1234567D")),
+        ("spaced", "S 1234567 D"), ("hyphens", "t-1234567-j"),
         ("style", TRICKS["style"]("T7654321A")),
     ]:
         out.append(Plant("nric", trick, text, re.sub(r"\D", "", _fullwidth_back(text))))
     for trick, text in [
         ("plain", "A0123456X"), ("lower", "a0123456x"), ("u", "U1234567B"), ("fullwidth", _fullwidth("A0123456X")),
         ("cyrillic", "\u04100123456\u0425"), ("soft-hyphen", "A0123\u00ad456X"),
+        ("spaced", "A 0123456 X"), ("nusnet", "E0123456"),
         ("script", TRICKS["script"]("A0123456X")),
     ]:
         out.append(Plant("matric", trick, text, re.sub(r"\D", "", _fullwidth_back(text))))

@@ -63,6 +63,7 @@ _NOT_AFTER_EMAIL = re.compile(r"[\w-]")
 
 _PHONE_BODY = (r"(?:(?:\(\s*\+?\s*65\s*\)|\+\s?65|65)[ .-]?[689]\d{3}[ .-]?\d{4}"
                r"|[689]\d{3}[ .-]?\d{4}"
+               r"|[689](?:[ .-]\d){7}"
                r"|\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)|\d{1,4})[ .-]?\d{3,4}[ .-]?\d{3,4})"
                r"(?!\w|[.,:/-]\w)")
 
@@ -73,8 +74,9 @@ PATTERNS: dict[str, re.Pattern] = {
     # international ones; not digits inside a decimal number, an id, a GUID or a hash ("0.91234567",
     # "cell-91234567", "88394875-23fd-...")
     "phone": re.compile(r"(?<![\w+.,=-])" + _PHONE_BODY),
-    "nric": re.compile(r"(?<![\w])[stfgm]\d{7}[a-z](?![\w])"),
-    "matric": re.compile(r"(?<![\w])[au]\d{7}[a-z](?![\w])"),
+    "nric": re.compile(r"(?<![\w])[stfgm][ -]?\d{7}[ -]?[a-z](?![\w])"),
+    # matriculation numbers (A0123456X, U1234567B) and NUSNET-style student ids (E0123456)
+    "matric": re.compile(r"(?<![\w])(?:[au][ -]?\d{7}[ -]?[a-z]|e\d{7})(?![\w])"),
     # personal profile URLs, with a left boundary: "reddit.com/user/x" is not "t.com/...", "dropbox.com" not "x.com"
     "url": re.compile(r"(?<![\w.@-])(?:https?://)?(?:www\.|m\.|mobile\.|web\.)?"
                       r"(?:facebook\.com|fb\.com|fb\.me|m\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
@@ -621,6 +623,41 @@ def load_roster(path: str | Path) -> pd.DataFrame:
     return df
 
 
+_ENGLISH: frozenset | None = None
+
+
+def english_words() -> frozenset:
+    """English word forms (the keys and lemmas of spaCy's English lemma lookup table, shipped with
+    ``spacy-lookups-data``): a joined name that is an English word ("Wan Ting" -> "wanting") is not looked for."""
+    global _ENGLISH
+    if _ENGLISH is None:
+        import gzip
+        import json
+        import os
+
+        import spacy_lookups_data
+
+        path = os.path.join(os.path.dirname(spacy_lookups_data.__file__), "data", "en_lemma_lookup.json.gz")
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            table = json.load(f)
+        _ENGLISH = frozenset(w.lower() for w in (*table.keys(), *table.values()))
+    return _ENGLISH
+
+
+def joined_forms(identifiers) -> list[str]:
+    """A multi-part name written as one word: "Wen Jie" -> "wenjie", "Lim Jia Hui" -> "limjiahui" (four letters or
+    more, and not an English word, so "Wan Ting" does not make "wanting" an identifier)."""
+    out = set()
+    for ident in identifiers:
+        parts = re.split(r"[\s\-]+", ident.strip())
+        if len(parts) < 2:
+            continue
+        joined = "".join(parts)
+        if len(joined) >= 4 and fold(joined) not in english_words():
+            out.add(joined)
+    return sorted(out - set(identifiers))
+
+
 def roster_identifiers(roster: pd.DataFrame) -> list[tuple[str, str]]:
     """``(kind, identifier)`` pairs: display names, handles (with and without ``@``) and aliases."""
     out: set[tuple[str, str]] = set()
@@ -661,8 +698,12 @@ def roster_pattern(roster: pd.DataFrame, fold: bool = True) -> re.Pattern | None
     return whole_word_pattern(ocr_fold(i) if fold else i for _, i in roster_identifiers(roster))
 
 
-# Between the parts of a name: white space (line breaks included) or a hyphen, "Jia Hui", "Jia-Hui", "Jia-\nHui".
-_SEP = r"(?:\s*-\s*|\s+)"
+# Between the parts of a name: white space (line breaks included), a hyphen, an underscore or a dot, "Jia Hui",
+# "Jia-Hui", "Jia-\nHui", "Jia_Hui", "jia.hui".
+_SEP = r"(?:\s*[-_.]\s*|\s+)"
+# Inside a handle, where it has a '.', '_' or '-': any of them, a space or nothing ("darren.koh", "darren_koh",
+# "darren koh", "darrenkoh").
+_HANDLE_SEP = r"[-_.\s]?"
 # Inside a part, between two letters: a hyphen, possibly at a line break ("Vik-\nram").
 _HY = r"(?:-\s*)?"
 _WORD = "a-z0-9_"
@@ -678,6 +719,10 @@ def _units(form: str) -> list[str]:
             units.append(_SEP)
         prev = ""
         for ch in part:
+            if ch in "._-" and prev.isalnum():
+                units.append(_HANDLE_SEP)
+                prev = ch
+                continue
             if prev.isalnum() and ch.isalnum():
                 units.append(_HY)
             units.append(re.escape(ch))
@@ -831,6 +876,7 @@ class Gate:
         have = roster is not None and len(roster) > 0
         self._has_roster = bool(have)
         ids = [i for _, i in roster_identifiers(roster)] if have else []
+        ids += joined_forms(ids)
         sks = [Skeleton(i) for i in ids]
         exact = {sk.text for sk in sks}
         self.roster_exact = _identifier_regex(exact)                             # on Skeleton.text
