@@ -244,3 +244,30 @@ def test_the_report_answers_from_the_current_guide(primed):
         p.write_text(old, encoding="utf-8")
         manifest.write(raw)
         assert _run(primed).returncode == 0
+
+
+def test_input_checks_are_remembered_until_an_input_changes(tmp_path, monkeypatch):
+    from compendium import validate
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    ctx = _ctx(raw, DERIVED, tmp_path / "reports")
+    calls = []
+    real = validate.validate_raw
+    monkeypatch.setattr(validate, "validate_raw", lambda *a: calls.append(a) or real(*a))
+    gate = runner.make_gate(ctx)
+    stages = [s for s in runner.STAGES if s.name in ("coding", "report")]
+    runner.check_inputs(ctx, stages, gate)
+    runner.check_inputs(ctx, stages, gate)
+    assert len(calls) == 1
+    p = raw / "interview_guide.md"
+    p.write_text(p.read_text() + "\nReach me at someone@example.com\n")
+    with pytest.raises(Exception, match="email"):
+        runner.check_inputs(ctx, stages, gate)           # a changed input is checked again, and fails
+    p.write_text(p.read_text().replace("someone@example.com", "the study team"))
+    runner.check_inputs(ctx, stages, gate)
+    runner.check_inputs(ctx, stages[:1], gate)           # another selection is another check
+    assert len(calls) == 3
+    ctx.force = True
+    runner.check_inputs(ctx, stages, gate)
+    assert len(calls) == 4

@@ -21,6 +21,19 @@ def test_every_notebook_parameter_has_a_type_papermill_shows():
             assert d["help"], (s.notebook, name)
 
 
+def test_the_package_reads_parameters_cells_as_papermill_does():
+    import papermill
+
+    for s in runner.STAGES:
+        nb = ROOT / "notebooks" / s.notebook
+        assert parameters.read_cell(parameters.parameters_cell(nb)) == papermill.inspect_notebook(str(nb))
+    cell = 'a: int = 3  # [1..] x\nb = "q"\nc: float = 0.5\n'
+    assert parameters.read_cell(cell) == {
+        "a": {"name": "a", "inferred_type_name": "int", "default": "3", "help": "[1..] x"},
+        "b": {"name": "b", "inferred_type_name": "None", "default": '"q"', "help": ""},
+        "c": {"name": "c", "inferred_type_name": "float", "default": "0.5", "help": ""}}
+
+
 def test_every_default_satisfies_its_own_declaration():
     import ast
 

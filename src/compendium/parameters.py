@@ -89,14 +89,53 @@ def parse_declaration(name: str, type_name: str, default: str, help_text: str, w
     return Parameter(name, type_name, default, help_text.strip(), choices, lo, hi, kind)
 
 
-def declared(notebook: str | Path) -> dict[str, Parameter]:
-    """The parameters a notebook declares (papermill's reading of its ``parameters`` cell)."""
-    import papermill
+def parameters_cell(notebook: str | Path) -> str:
+    """The source of a notebook's ``parameters``-tagged cell ("" when it has none)."""
+    import json
 
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if "parameters" in (cell.get("metadata", {}).get("tags") or []):
+            src = cell.get("source", "")
+            return "".join(src) if isinstance(src, list) else src
+    return ""
+
+
+def read_cell(source: str) -> dict[str, dict]:
+    """``{name: {"name", "inferred_type_name", "default", "help"}}`` of a parameters cell, read the way papermill's
+    ``inspect_notebook`` reads it (``name: type = default  # help``), without importing papermill (which takes
+    a second: a rerun with nothing to do checks parameters too). tests/test_parameters.py checks they agree."""
+    import ast
+    import io
+    import tokenize
+
+    comments: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string[1:].strip()
+        tree = ast.parse(source)
+    except (SyntaxError, tokenize.TokenError) as e:
+        raise InputError(f"the parameters cell is not valid Python ({e})") from None
     out = {}
-    for name, d in papermill.inspect_notebook(str(notebook)).items():
-        out[name] = parse_declaration(name, d.get("inferred_type_name", ""), d.get("default", ""),
-                                      d.get("help", ""), Path(notebook).name)
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, type_name = node.target.id, ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, type_name = node.targets[0].id, "None"
+        else:
+            continue
+        default = ast.get_source_segment(source, node.value) if node.value is not None else ""
+        out[name] = {"name": name, "inferred_type_name": type_name, "default": default,
+                     "help": comments.get(node.end_lineno, "")}
+    return out
+
+
+def declared(notebook: str | Path) -> dict[str, Parameter]:
+    """The parameters a notebook declares in its ``parameters`` cell (see :func:`read_cell`)."""
+    out = {}
+    for name, d in read_cell(parameters_cell(notebook)).items():
+        out[name] = parse_declaration(name, d["inferred_type_name"], d["default"], d["help"], Path(notebook).name)
     return out
 
 

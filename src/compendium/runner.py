@@ -130,9 +130,7 @@ class Context:
 
 
 def _known_parameters(nb_path: Path) -> dict:
-    import papermill
-
-    return papermill.inspect_notebook(str(nb_path))
+    return parameters.declared(nb_path)
 
 
 # Notebooks run in a temporary workspace of symbolic links, so that the paths they are given (and that the
@@ -452,6 +450,34 @@ def gate_inputs(ctx: Context, stages, gate: deid.Gate) -> None:
         deid.gate_or_raise(gate, files, relative_to=ctx.raw, labels={f: ctx.raw.name for f in files})
 
 
+def _inputs_key(ctx: Context, stages) -> str:
+    """What the input checks depend on: the package's code, the selected stages, and every raw file (the roster
+    and the allow-list included) that any of them reads."""
+    h = hashlib.sha256(_package_digest().encode())
+    h.update(json.dumps(sorted(s.name for s in stages)).encode())
+    files = set(_raw_files(ctx.raw, [p for s in stages for p in s.raw_inputs]))
+    files.update(f for f in (ctx.roster or ctx.raw / "private" / "roster.csv", ctx.raw / ALLOW_NAME) if f.is_file())
+    for f in sorted(files):
+        h.update(str(f.relative_to(ctx.raw) if f.is_relative_to(ctx.raw) else f).encode())
+        h.update(manifest.sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def check_inputs(ctx: Context, stages, gate: deid.Gate) -> None:
+    """The de-identification gate (:func:`gate_inputs`) and the raw inputs' validation
+    (:func:`compendium.validate.validate_raw`) over everything ``stages`` read, before any of them runs. Both are
+    pure functions of the files and the code, so a pass is remembered (``REPORTS/.stamps/inputs.sha256``) and not
+    repeated while nothing they depend on has changed (a rerun with nothing to do stays quick)."""
+    stamp = ctx.reports / ".stamps" / "inputs.sha256"
+    key = _inputs_key(ctx, stages)
+    if not ctx.force and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key:
+        return
+    gate_inputs(ctx, stages, gate)
+    validate.validate_raw(ctx.raw, [s.name for s in stages])
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key + "\n", encoding="utf-8")
+
+
 _WRITER = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}   # derived file or folder -> its stage
 
 
@@ -503,8 +529,7 @@ def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     manifest.check_raw(ctx.raw)
     check_parameters(ctx)
     gate = make_gate(ctx)
-    gate_inputs(ctx, stages, gate)
-    validate.validate_raw(ctx.raw, [s.name for s in stages])
+    check_inputs(ctx, stages, gate)
     ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
     results = run_stages(ctx, stages, gate)
     if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():
