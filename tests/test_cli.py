@@ -99,3 +99,17 @@ def test_every_selected_stage_is_gated_before_any_runs(raw_copy, tmp_path):
     one_line_exit_2(r, "study.yml:", "email")
     assert "someone@" not in r.stderr and not (tmp_path / "r").exists()
     assert sorted((q.name, q.stat().st_mtime_ns) for q in (tmp_path / "d").rglob("*")) == before
+
+
+def test_export_without_private_says_patterns_only_and_never_writes_into_raw(raw_copy, tmp_path):
+    import shutil as sh
+
+    from conftest import DERIVED
+
+    sh.rmtree(raw_copy / "private")
+    r = compendium("export", "qdpx", tmp_path / "out.qdpx", "--raw", raw_copy, "--derived", DERIVED)
+    assert r.returncode == 0, r.stderr
+    assert "patterns only" in r.stderr and (tmp_path / "out.qdpx").is_file()
+    one_line_exit_2(compendium("export", "qdpx", raw_copy / "x.qdpx", "--raw", raw_copy, "--derived", DERIVED),
+                    "inside the raw folder")
+    assert not (raw_copy / "x.qdpx").exists()

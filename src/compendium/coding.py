@@ -34,8 +34,6 @@ Data frames used here:
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -85,23 +83,7 @@ def is_post_id(source_id: str) -> bool:
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and ``(line number, fields)`` records of a CSV file (line = first line of record)."""
-    text = files.read_text(path, "coding file")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
-    header = None
-    last = 0
-    try:
-        for fields in reader:
-            line = last + 1
-            last = reader.line_num
-            if header is None:
-                header = [h.strip() for h in fields]
-                continue
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            records.append((line, fields))
-    except csv.Error as exc:
-        raise InputError(f"not a valid CSV file ({exc})", path, reader.line_num) from None
+    header, _line, records = files.read_csv_records(path, "coding file")
     if header is None:
         raise InputError("empty file: expected the header " + ",".join(COLUMNS), path, 1)
     return header, records

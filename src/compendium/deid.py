@@ -24,10 +24,8 @@ identifiers. See ``docs/deid.md``.
 
 from __future__ import annotations
 
-import csv
 import functools
 import html
-import io
 import json
 import re
 import unicodedata
@@ -568,34 +566,22 @@ def load_roster(path: str | Path) -> pd.DataFrame:
     """Read ``roster.csv`` (pseudonym, display_name, handle, aliases), checking its columns, that every row has a
     pseudonym and a display name, and that pseudonyms and handles are unique. An error names the file and the
     row's line and never prints a person's name (it is masked)."""
-    from .files import read_text
+    from .files import read_csv_records
 
     path = Path(path)
     if not path.is_file():
         raise InputError("roster not found" if not path.exists() else "roster is not a file", path)
     try:
-        text = read_text(path, "roster (CSV)")
+        header, hline, records = read_csv_records(path, "roster (CSV)")
     except OSError as e:
         raise InputError(f"cannot read roster ({e.strerror or e})", path) from None
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, None)
-        rows, lines = [], []
-        line = reader.line_num + 1
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-                lines.append(line)
-            line = reader.line_num + 1
-    except csv.Error as e:
-        raise InputError(f"cannot read roster ({e})", path, reader.line_num) from None
     if header is None:
         raise InputError("empty roster (expected a header: pseudonym,display_name,handle,aliases)", path, 1)
-    header = [h.strip() for h in header]
+    rows, lines = [r for _, r in records], [line for line, _ in records]
     need = ["pseudonym", "display_name", "handle", "aliases"]
     missing = [c for c in need if c not in header]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path, 1)
+        raise InputError(f"missing column(s) {', '.join(missing)}", path, hline)
     for row, line in zip(rows, lines):
         if len(row) != len(header):
             raise InputError(f"expected {len(header)} fields, found {len(row)}", path, line)

@@ -67,3 +67,32 @@ def read_text(path: str | Path, what: str = "file", control_ok: bool = False) ->
     except IsADirectoryError:
         raise InputError(f"expected a {what}, found a folder", path) from None
     return decode_text(data, path, what, control_ok)
+
+
+def read_csv_records(path: str | Path, what: str = "CSV file"):
+    """The CSV files people write, read so that every problem can name its line.
+
+    Returns ``(header, header_line, records)``: the header's cells (stripped; ``None`` for a file with no
+    non-blank line), the line it is on, and ``(line, fields)`` for every non-blank record after it, ``line``
+    being the record's first line (a quoted cell may span several). The text is read by :func:`read_text`
+    (binary files, non-UTF-8 bytes and control characters refused); a record that is not valid CSV (an unclosed
+    quote, ...) is an :class:`InputError` naming the line where it starts.
+    """
+    import csv
+    import io
+
+    text = read_text(path, what)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header, header_line, records, last = None, 1, [], 0
+    try:
+        for fields in reader:
+            line, last = last + 1, reader.line_num
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            if header is None:
+                header, header_line = [h.strip() for h in fields], line
+            else:
+                records.append((line, fields))
+    except csv.Error as exc:
+        raise InputError(f"not a valid CSV file ({exc})", path, last + 1) from None
+    return header, header_line, records

@@ -21,8 +21,6 @@ name) has a row here, so segments never go out with blank attributes.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
@@ -52,24 +50,7 @@ def mask(value, quote: bool = True) -> str:
 def _records(path: Path, what: str) -> tuple[list[str], int, list[tuple[int, list[str]]]]:
     """Header, its line and ``(line, fields)`` of each non-blank record of a CSV file (line = first line of the
     record; blank lines are skipped)."""
-    text = files.read_text(path, what)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header, header_line, records, last = None, 1, [], 0
-    try:
-        for fields in reader:
-            line, last = last + 1, reader.line_num
-            if header is None:
-                if not fields or all(not f.strip() for f in fields):
-                    continue
-                header = [h.strip() for h in fields]
-                header_line = line
-                continue
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            records.append((line, fields))
-    except csv.Error as exc:
-        # the record that does not parse starts on the line after the last good one (an unclosed quote runs on)
-        raise InputError(f"not a valid CSV file ({exc})", path, last + 1) from None
+    header, header_line, records = files.read_csv_records(path, what)
     if header is None:
         raise InputError("empty file: expected a header with the columns " + ",".join(REQUIRED + OPTIONAL), path, 1)
     return header, header_line, records
