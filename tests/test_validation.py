@@ -30,11 +30,6 @@ from compendium.errors import InputError
 from conftest import DERIVED, RAW, compendium, one_line_exit_2
 
 ROOT = RAW.parents[1]
-WIRED = ("validate_raw" in Path(runner.__file__).read_text(encoding="utf-8")
-         or "load_participants" in (ROOT / "notebooks" / "02_transcripts.ipynb").read_text(encoding="utf-8"))
-needs_participants_check = pytest.mark.skipif(
-    not WIRED, reason="neither the runner (validate.validate_raw) nor notebook 02 (corpus.load_participants) checks "
-                      "participants.csv yet")
 
 HEADER = "pseudonym,year_of_study,witi_role,gender,joined_witi,interview_mode\n"
 
@@ -71,8 +66,11 @@ def run(clean, tmp_path):
 
     def go(raw_dir: Path, *stages):
         manifest.write(raw_dir)
-        return compendium("run", "--raw", raw_dir, "--derived", derived, "--reports", tmp_path / "reports",
-                          "--cache", tmp_path / "cache", "--only", *stages)
+        raw_before = _digest(raw_dir)
+        r = compendium("run", "--raw", raw_dir, "--derived", derived, "--reports", tmp_path / "reports",
+                       "--cache", tmp_path / "cache", "--only", *stages)
+        assert _digest(raw_dir) == raw_before
+        return r
 
     yield go
     assert _digest(derived) == before
@@ -508,7 +506,6 @@ def test_run_stops_on_a_decompression_bomb(tmp_path, run):
                     "image too large (20000 x 20000 pixels, a decompression bomb?)")
 
 
-@needs_participants_check
 @pytest.mark.parametrize("case", ["participants-no-pseudonym", "participants-duplicate", "participants-empty",
                                   "participants-no-year", "participants-no-P14", "participants-bad-year"])
 def test_run_stops_on_a_bad_participants_table(raw, run, case):
@@ -516,3 +513,20 @@ def test_run_stops_on_a_bad_participants_table(raw, run, case):
     path, line, needle = _break(raw, case)
     r = run(raw, min(CASES[case], key=runner.STAGE_NAMES.index))
     one_line_exit_2(r, _where(path, raw, line), needle)
+
+
+@pytest.mark.parametrize("edit,line,needle", [
+    (lambda rows: rows[:3] + [",".join([rows[3].split(",")[0], " "] + rows[3].split(",")[2:])] + rows[4:], 4,
+     "empty display_name"),
+    (lambda rows: rows + [rows[2].split(",")[0] + "x," + "Someone Else," + rows[2].split(",")[2] + ","], None,
+     "duplicate handle"),
+])
+def test_run_stops_on_a_bad_roster_whatever_the_stage(raw, run, edit, line, needle):
+    """An empty display name or a duplicate handle is refused for every stage, not only the screenshots."""
+    p = raw / "private" / "roster.csv"
+    rows = p.read_text(encoding="utf-8").splitlines()
+    p.write_text("\n".join(edit(rows)) + "\n", encoding="utf-8")
+    r = run(raw, "information_flow")
+    where = f"roster.csv:{line}: " if line else "roster.csv:"
+    err = one_line_exit_2(r, where, needle)
+    assert rows[3].split(",")[1] not in err and rows[2].split(",")[1] not in err
