@@ -113,3 +113,13 @@ def test_export_without_private_says_patterns_only_and_never_writes_into_raw(raw
     one_line_exit_2(compendium("export", "qdpx", raw_copy / "x.qdpx", "--raw", raw_copy, "--derived", DERIVED),
                     "inside the raw folder")
     assert not (raw_copy / "x.qdpx").exists()
+
+
+def test_a_declared_raw_file_is_gated_whatever_its_suffix(raw_copy, tmp_path):
+    from compendium import manifest
+
+    (raw_copy / "fieldnotes" / "FN-2023-07-01.markdown").write_text("Observed: contact me at someone@example.com\n")
+    manifest.write(raw_copy)
+    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
+                   "--only", "transcripts")
+    one_line_exit_2(r, "FN-2023-07-01.markdown:1:", "email")

@@ -438,8 +438,8 @@ def gate_files(ctx: Context, stages) -> list[Path]:
     """The de-identified raw files ``stages`` read (everything outside ``private/``): what the gate checks."""
     files: set[Path] = set()
     for stage in stages:
-        files.update(f for f in _raw_files(ctx.raw, stage.raw_inputs)
-                     if f.relative_to(ctx.raw).parts[0] != "private" and f.suffix.lower() in deid.TEXT_SUFFIXES)
+        # every declared file, whatever its suffix: a reader that one day opens "P15.text" must not bypass the gate
+        files.update(f for f in _raw_files(ctx.raw, stage.raw_inputs) if f.relative_to(ctx.raw).parts[0] != "private")
     return sorted(files)
 
 
