@@ -84,3 +84,21 @@ def test_identifier_spans(roster):
     text = "Thanks Rachel, see @irfan_m"
     spans = ps.identifier_spans(text, roster)
     assert [text[a:b] for a, b in spans] == ["Rachel", "@irfan_m"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Adding to Jia Hui's point", "Adding to P01's point"),
+    ("Adding to Jia Hui\u2019s point", "Adding to P01\u2019s point"),
+    ("(Jia Hui's) and [Jia Hui]", "(P01's) and [P01]"),
+    ("thanks @jiahui.lim's answer!", "thanks @P01's answer!"),
+    ("JIA HUI'S NOTES", "P01'S NOTES"),
+    ("\"Jia Hui\", she said", "\"P01\", she said"),
+])
+def test_possessives_and_brackets_keep_their_grammar(roster, text, expected):
+    assert ps.pseudonymise_text(text, roster)[0] == expected
+
+
+def test_a_possessive_is_not_redacted_with_the_name(roster):
+    text = "Adding to Jia Hui's point"
+    (a, b), = ps.identifier_spans(text, roster)
+    assert text[a:b] == "Jia Hui"

@@ -27,7 +27,9 @@ FUZZY_MIN_LEN = 5
 FUZZY_RATIO = 0.84
 AUTHOR_RATIO = 0.8
 
-_TOKEN = re.compile(r"\w(?:[\w.'\-]*\w)?", re.UNICODE)
+# A word, with inner dots, hyphens and apostrophes ("jiahui.lim", "Wen-Jie", "O'Neil"), but not a possessive "'s",
+# which stays outside the token so that "Darren's point" becomes "P02's point", not "P02 point".
+_TOKEN = re.compile(r"\w(?:(?:[\w.\-]|['\u2019](?![sS]\b))*\w)?", re.UNICODE)
 _MENTION = re.compile(r"@\s?(\w(?:[\w.\-]*\w)?)")
 _PSEUDO = re.compile(r"^[PM]\d{2,}$")
 
