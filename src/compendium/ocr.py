@@ -166,31 +166,102 @@ def png_size(data: bytes, path) -> tuple[int, int]:
     return width, height
 
 
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def image_kind(data: bytes) -> str | None:
+    """``"PNG"`` or ``"JPEG"`` from a file's first bytes; ``None`` for anything else."""
+    if data.startswith(PNG_SIGNATURE):
+        return "PNG"
+    if data.startswith(JPEG_SIGNATURE):
+        return "JPEG"
+    return None
+
+
+def jpeg_size(data: bytes, path) -> tuple[int, int]:
+    """``(width, height)`` of a JPEG from its start-of-frame marker, before anything is decoded; the same
+    InputErrors as :func:`png_size`."""
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            raise InputError("corrupt or truncated JPEG image (bad marker)", path)
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in _JPEG_SOF:
+            if i + 9 > n:
+                break
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            if width * height > MAX_PIXELS:
+                raise InputError(f"image too large ({width} x {height} pixels, a decompression bomb?); the limit "
+                                 f"is {MAX_PIXELS // 1_000_000} megapixels", path)
+            return width, height
+        if marker == 0xD9 or length < 2:
+            break
+        i += 2 + length
+    raise InputError("corrupt or truncated JPEG image (no frame header)", path)
+
+
+def image_size(data: bytes, path) -> tuple[int, int]:
+    """``(width, height)`` of a PNG or JPEG screenshot from its header (:func:`png_size`, :func:`jpeg_size`)."""
+    if not data:
+        raise InputError("empty image file", path)
+    kind = image_kind(data)
+    if kind is None:
+        raise InputError("not a PNG or JPEG image (bad signature)", path)
+    return png_size(data, path) if kind == "PNG" else jpeg_size(data, path)
+
+
 def check_header(path) -> tuple[int, int]:
-    """:func:`png_size` of the file at ``path``, reading only its first bytes (a quick check of many images)."""
+    """:func:`image_size` of the file at ``path``, reading only its first bytes (a quick check of many images; a
+    JPEG's frame header may follow up to 64 KiB of metadata)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
             data = f.read(64)
+            if image_kind(data) == "JPEG":
+                data += f.read(256 * 1024)
     except OSError as exc:
         raise InputError(f"cannot read image: {exc.strerror or exc}", path) from None
-    return png_size(data, path)
+    return image_size(data, path)
+
+
+def upright(im: Image.Image) -> Image.Image:
+    """A phone's JPEG turned as its EXIF orientation says (a PNG, or a JPEG without it, as it is): OCR, layout
+    and redaction all see the page the same way up."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(im) if im.format == "JPEG" else im
+
+
+def upright_size(im: Image.Image) -> tuple[int, int]:
+    """``(width, height)`` of the page as :func:`upright` turns it, without decoding the pixels."""
+    if im.format == "JPEG" and im.getexif().get(0x0112) in (5, 6, 7, 8):  # a quarter turn: sides swap
+        return im.height, im.width
+    return im.width, im.height
 
 
 def load_image(path) -> tuple[np.ndarray, bytes]:
-    """Read a PNG screenshot as an RGB array; InputError naming the file and the reason if bad."""
+    """Read a PNG or JPEG screenshot as an RGB array; InputError naming the file and the reason if bad."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read image: {exc.strerror or exc}", path) from None
-    png_size(data, path)
+    image_size(data, path)
+    kind = image_kind(data)
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data), formats=[kind]) as im:
             im.load()
-            arr = np.asarray(im.convert("RGB"))
+            arr = np.asarray(upright(im).convert("RGB"))
     except Exception as exc:  # PIL raises several types for corrupt/truncated files
-        raise InputError(f"corrupt or truncated PNG image ({exc})", path) from None
+        raise InputError(f"corrupt or truncated {kind} image ({exc})", path) from None
     if arr.shape[0] < 16 or arr.shape[1] < 16:
         raise InputError(f"image too small to read ({arr.shape[1]}x{arr.shape[0]} px)", path)
     return arr, data

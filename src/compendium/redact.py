@@ -34,8 +34,10 @@ def fill_colour(img: Image.Image) -> tuple[int, int, int]:
 
 def redact_image(image_path, boxes, out_path) -> Path:
     """Write a copy of ``image_path`` with every box ``[x0, y0, x1, y1]`` filled solid, to ``out_path``."""
+    from .ocr import upright
+
     with Image.open(image_path) as im:
-        img = im.convert("RGB")
+        img = upright(im).convert("RGB")   # the pixels only: a JPEG's EXIF (camera, place, time) is not copied
     colour = fill_colour(img)
     d = ImageDraw.Draw(img)
     for x0, y0, x1, y1 in sorted(tuple(int(v) for v in b) for b in boxes):

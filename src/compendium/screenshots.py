@@ -3,8 +3,8 @@
     process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine="rapidocr", jobs=1,
             cache_dir=None) -> {"posts", "threads", "ocr_quality", "review", "post_quality"}
 
-Steps: validate every ``WITI-NNN.png`` (:func:`check_image`: a bad file stops the run before any OCR, named in
-the error) -> OCR (in parallel over ``jobs`` processes, cached by image hash; a page without a readable post
+Steps: find the screenshots (:func:`find_screenshots`: every PNG or JPEG, ids from ``screenshots.csv`` or the file
+names) and validate each (:func:`check_image`: a bad file stops the run before any OCR, named in the error) -> OCR (in parallel over ``jobs`` processes, cached by image hash; a page without a readable post
 stops the run) -> layout (posts on each page; one indentation model for the corpus; threads across pages) ->
 pseudonyms (authors and mentions -> roster pseudonyms; unknown names masked and listed for review) -> redaction
 (solid boxes over names, handles and mentions) -> tables. With a hand transcription (``transcribed.csv``) the
@@ -12,7 +12,7 @@ OCR is scored per screenshot: character error rate of post text, author and dept
 found; and per post (``post_quality``, returned, not written).
 
 Written into ``out_dir``: ``posts.csv``, ``threads.csv``, ``ocr_quality.csv`` (if a transcription is given) and
-``redacted/WITI-NNN.png``. The ``review`` table is returned, not written: it is about identifiable material (its
+``redacted/ID.png`` (always PNG, pixels only: a JPEG's EXIF metadata is not copied). The ``review`` table is returned, not written: it is about identifiable material (its
 ``original`` column is masked to initials unless ``show_originals``).
 
 Provenance: :func:`worst_posts` picks the worst-read posts and :func:`crop_post` cuts a post's region (from the
@@ -28,6 +28,7 @@ import itertools
 import json
 import re
 from collections import deque
+from dataclasses import dataclass
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,17 +49,84 @@ QUALITY_COLUMNS = ["screenshot_id", "posts_expected", "posts_found", "cer", "aut
 REVIEW_COLUMNS = ["post_id", "field", "masked", "original"]
 POST_QUALITY_COLUMNS = ["post_id", "screenshot_id", "post_index", "found", "cer", "author_ok", "depth_ok"]
 TRANSCRIBED_COLUMNS = ["screenshot_id", "post_index", "depth", "author", "timestamp", "text", "reactions"]
-_SID = re.compile(r"^WITI-\d{3,}$")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SCREENSHOTS_CSV = "screenshots.csv"
+#: What a screenshot id may hold: it names the page in posts.csv (``ID#3`` is its third post) and the redacted
+#: image (``redacted/ID.png``), so no spaces, no ``#`` and no path separators.
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
-def list_screenshots(screenshot_dir) -> list[Path]:
+@dataclass(frozen=True)
+class Screenshot:
+    screenshot_id: str
+    path: Path
+
+
+def _natural(name: str):
+    """Sort key in which runs of digits count as numbers: IMG_998 before IMG_2041."""
+    return [(0, int(t), t) if t.isdigit() else (1, 0, t.lower()) for t in re.findall(r"\d+|\D+", name)]
+
+
+def id_from_stem(stem: str) -> str:
+    """The screenshot id of a file without a ``screenshots.csv`` row: its stem, with every run of characters other
+    than letters, digits, ``.``, ``_`` and ``-`` replaced by ``-`` (``Screenshot 2023-03-12 at 21.14`` ->
+    ``Screenshot-2023-03-12-at-21.14``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")
+
+
+def find_screenshots(screenshot_dir) -> list[Screenshot]:
+    """The screenshots of a study, in reading order, each with its id.
+
+    Images are every ``*.png``, ``*.jpg`` and ``*.jpeg`` (any case) in the folder. With a ``screenshots.csv``
+    (``file, screenshot_id[, captured_at]``), each image must have a row, the ids are taken from it, and its rows
+    give the reading order; without one, the id is :func:`id_from_stem` of the file name and the order is the
+    file names' natural order (``IMG_998`` before ``IMG_2041``; the committed ``WITI-001.png`` .. in order).
+    An id must be unique and match :data:`SAFE_ID`: one line naming the file (and row) otherwise, exit 2.
+    """
     d = Path(screenshot_dir)
     if not d.is_dir():
         raise InputError("screenshot directory not found", d)
-    files = sorted(p for p in d.glob("*.png") if _SID.match(p.stem))
-    if not files:
-        raise InputError("no screenshots named WITI-NNN.png", d)
-    return files
+    images = {p.name: p for p in d.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
+    index = d / SCREENSHOTS_CSV
+    shots: list[Screenshot] = []
+    seen: dict[str, str] = {}
+
+    def add(sid: str, path: Path, where, line=None) -> None:
+        if not SAFE_ID.match(sid):
+            raise InputError(f"screenshot id '{sid}' of {path.name} is not usable (letters, digits, '.', '_', '-'; "
+                             "at most 80; give it an id in screenshots.csv)", where, line)
+        key = sid.lower()
+        if key in seen:
+            raise InputError(f"screenshot id '{sid}' of {path.name} is also the id of {seen[key]}", where, line)
+        seen[key] = path.name
+        shots.append(Screenshot(sid, path))
+
+    if index.is_file():
+        from .files import read_csv_records
+
+        header, hline, records = read_csv_records(index, "screenshots index (screenshots.csv)")
+        if header is None or not {"file", "screenshot_id"} <= set(header):
+            raise InputError("expected the columns file, screenshot_id (and optionally captured_at)", index, hline)
+        col = {c: header.index(c) for c in ("file", "screenshot_id")}
+        for line, fields in records:
+            fields = [f.strip() for f in fields] + [""] * (len(header) - len(fields))
+            name, sid = fields[col["file"]], fields[col["screenshot_id"]]
+            if name not in images:
+                raise InputError(f"no image file '{name}' in {d.name}/", index, line)
+            add(sid, images.pop(name), index, line)
+        if images:
+            raise InputError(f"{sorted(images, key=_natural)[0]} has no row in {SCREENSHOTS_CSV}", index)
+    else:
+        for name in sorted(images, key=_natural):
+            add(id_from_stem(Path(name).stem), images[name], images[name])
+    if not shots:
+        raise InputError("no screenshots (*.png, *.jpg or *.jpeg)", d)
+    return shots
+
+
+def list_screenshots(screenshot_dir) -> list[Path]:
+    """The image files of :func:`find_screenshots`, in reading order."""
+    return [s.path for s in find_screenshots(screenshot_dir)]
 
 
 def check_image(path) -> int:
@@ -81,7 +149,7 @@ def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
     from PIL import Image
 
     with Image.open(path) as im:
-        width = im.width
+        width = ocr.upright_size(im)[0]
     return str(path), words, width
 
 
@@ -125,7 +193,7 @@ def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_d
     return list(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir))
 
 
-def parse_pages(results) -> list[tuple[str, list[dict]]]:
+def parse_pages(results, ids: dict[str, str] | None = None) -> list[tuple[str, list[dict]]]:
     """``(path, words, width)`` of each page, in order -> ``[(screenshot_id, posts)]``, with corpus depths.
 
     A page in which no post can be read (no ``Name · TIME`` header) is an InputError naming the file: it
@@ -138,7 +206,7 @@ def parse_pages(results) -> list[tuple[str, list[dict]]]:
             n = int(words["text"].astype(str).str.strip().astype(bool).sum()) if len(words) else 0
             raise InputError(f"no readable post in screenshot (OCR read {n} line(s) of text but no "
                              "'Name · TIME' post header)", path)
-        pages.append((Path(path).stem, posts))
+        pages.append(((ids or {}).get(str(path), Path(path).stem), posts))
     layout.assign_depths([p for _, p in pages])
     return pages
 
@@ -299,22 +367,25 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     error rate, author and depth right; empty without a transcription). Only ``posts``, ``threads`` and
     ``ocr_quality`` are written, with the redacted images.
     """
-    files = list_screenshots(screenshot_dir)
+    shots = find_screenshots(screenshot_dir)
+    files = [s.path for s in shots]
+    ids = {str(s.path): s.screenshot_id for s in shots}
     roster = pseudonyms.load_roster(roster_path)
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
     with contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir)) as results:
-        pages = parse_pages(results)
+        pages = parse_pages(results, ids)
     tab = tabulate(pages, roster, show_originals=show_originals)
     posts = tab["posts"]
     if transcribed is not None:
         quality = score(posts, transcribed, roster)
         post_quality = score_posts(posts, transcribed, roster)
     else:
-        quality = pd.DataFrame(columns=QUALITY_COLUMNS)
+        quality = unscored(posts)
         post_quality = pd.DataFrame(columns=POST_QUALITY_COLUMNS)
 
     out_dir = Path(out_dir)
-    tasks = [(f, tab["redact_boxes"].get(f.stem, []), out_dir / "redacted" / f"{f.stem}.png") for f in files]
+    tasks = [(s.path, tab["redact_boxes"].get(s.screenshot_id, []), out_dir / "redacted" / f"{s.screenshot_id}.png")
+             for s in shots]
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
             list(pool.map(_redact_one, tasks))
@@ -324,8 +395,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     posts = posts.drop(columns=["text_raw"])
     write_csv(posts, out_dir / "posts.csv")
     write_csv(tab["threads"], out_dir / "threads.csv")
-    if transcribed is not None:
-        write_csv(quality, out_dir / "ocr_quality.csv")
+    write_csv(quality, out_dir / "ocr_quality.csv")
     return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "review": tab["review"],
             "post_quality": post_quality}
 
@@ -355,6 +425,32 @@ def score_posts(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.Da
             row["depth_ok"] = int(r.depth) == int(g["depth"])
         rows.append(row)
     return pd.DataFrame(rows, columns=POST_QUALITY_COLUMNS)
+
+
+def unscored(posts: pd.DataFrame) -> pd.DataFrame:
+    """``ocr_quality`` of a study without a hand transcription (a real study may have none): per screenshot the
+    posts found, and empty cells where a measure needs the transcription (nothing is guessed)."""
+    found = posts.groupby("screenshot_id", sort=True).size()
+    q = pd.DataFrame({"screenshot_id": found.index, "posts_found": found.values.astype(int)})
+    for c in QUALITY_COLUMNS:
+        if c not in q:
+            q[c] = float("nan")
+    return q[QUALITY_COLUMNS]
+
+
+def is_scored(quality: pd.DataFrame) -> bool:
+    """True when ``ocr_quality`` was measured against a hand transcription."""
+    return bool(len(quality)) and pd.to_numeric(quality["cer"], errors="coerce").notna().any()
+
+
+def worst_page(quality: pd.DataFrame, posts: pd.DataFrame) -> str:
+    """The screenshot to look at first: the highest character error rate against the transcription, or, without
+    one, the lowest mean OCR confidence of its posts (ties: the first id)."""
+    if is_scored(quality):
+        q = quality.assign(cer=pd.to_numeric(quality["cer"], errors="coerce"))
+        return str(q.sort_values(["cer", "screenshot_id"], ascending=[False, True]).screenshot_id.iloc[0])
+    conf = posts.groupby("screenshot_id", sort=True)["ocr_confidence"].mean()
+    return str(conf.sort_values(kind="mergesort").index[0])
 
 
 def worst_posts(posts: pd.DataFrame, post_quality: pd.DataFrame | None = None, n: int = 5) -> pd.DataFrame:

@@ -99,7 +99,7 @@ class _Raw:
 
         def check():
             d = self.raw / "private" / "screenshots"
-            if not d.is_dir() or not any(d.glob("*.png")):
+            if not d.is_dir() or not any(p.suffix.lower() in screenshots.IMAGE_SUFFIXES for p in d.iterdir()):
                 return None  # the runner keeps the earlier outputs, or says the stage cannot run
             for f in screenshots.list_screenshots(d):
                 ocr.check_header(f)
