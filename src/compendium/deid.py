@@ -886,19 +886,37 @@ class Gate:
         kinds = self.allow.get(_allow_key(value))
         return kinds is not None and ("" in kinds or kind in kinds)
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, kind)`` of every identifier in plain ``text``, as offsets into ``text`` itself (what a
+        redaction of an OCR line must cover), in order of position."""
+        sk, found = self._find(text, "text")
+        out = set()
+        for (o, kind), (pos, value, end) in found.items():
+            last = min(max(pos, end - 1), len(sk.text) - 1)
+            out.add((o, sk.origin(last) + 1, kind))
+        return sorted(out)
+
     def scan_text(self, text: str, path: str = "<text>", fmt: str | None = None) -> list[Hit]:
         """Every identifier in ``text`` (the content of ``path``), as hits in order of position. ``fmt`` ("text",
         "csv", "html", "ipynb", "svg", "qde", "xml") defaults to what ``path``'s suffix says."""
         fmt = _format_of(path) if fmt is None else fmt
+        sk, found = self._find(text, fmt)
+        if not found:
+            return []
+        return self._hits(text, path, sk, found)
+
+    def _find(self, text: str, fmt: str):
+        """The skeleton of ``text`` and ``{(original start, kind): (skeleton position, value)}`` of its hits."""
         sk = Skeleton(_parse(text, fmt))
         t = sk.text
-        found: dict[tuple[int, str], tuple[int, str]] = {}   # (original start, kind) -> (text position, value)
+        # (original start, kind) -> (text position, value, text end)
+        found: dict[tuple[int, str], tuple[int, str, int]] = {}
 
-        def add(kind: str, pos: int, value: str, orig: int | None = None) -> None:
+        def add(kind: str, pos: int, value: str, orig: int | None = None, end: int | None = None) -> None:
             if self._allowed(value, kind):
                 return
             o = sk.origin(pos) if orig is None else orig
-            found.setdefault((o, kind), (pos, value))
+            found.setdefault((o, kind), (pos, value, pos + len(value) if end is None else end))
 
         if self.roster_exact is not None:
             kind = "roster identifier"
@@ -917,7 +935,7 @@ class Gate:
                         c = self._compact.fullmatch(run, *cut)
                         if c:
                             second = re.search(r"[^a-z]+", m.group()).end()   # where the second letter is
-                            add(kind, m.start() + (second if cut[0] else 0), c.group())
+                            add(kind, m.start() + (second if cut[0] else 0), c.group(), end=m.end())
                             break
         for s, e in _emails(t):
             add("email", s, t[s:e])
@@ -925,13 +943,15 @@ class Gate:
             rx = _PHONE_CSV if (kind == "phone" and fmt == "csv") else PATTERNS[kind]
             for m in rx.finditer(t):
                 add(kind, m.start(), m.group())
-        if not found:
-            return []
+        return sk, found
+
+    @staticmethod
+    def _hits(text: str, path: str, sk, found) -> list[Hit]:
         root = text
         newlines = [m.start() for m in re.finditer("\n", root)]
         order = {k: i for i, k in enumerate(("roster identifier",) + _PATTERN_ORDER)}
         hits = []
-        for (o, kind), (pos, value) in sorted(found.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
+        for (o, kind), (pos, value, _end) in sorted(found.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
             first = sk.cased[pos:pos + 1]
             if not first.strip():
                 first = value.strip()[:1]

@@ -40,7 +40,7 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("screenshots", "01_screenshots.ipynb",
-          ("private/roster.csv", "private/screenshots/*"), (),
+          ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"), (),
           ("posts.csv", "threads.csv", "ocr_quality.csv", "redacted/"), needs_private=True),
     Stage("transcripts", "02_transcripts.ipynb",
           ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
@@ -65,6 +65,7 @@ STAGES: tuple[Stage, ...] = (
           ("figures/", "tables/", "checklists/")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
+PRIVATE_SCREENSHOTS = "private/screenshots/*"   # without them the screenshots stage keeps its earlier outputs
 PATH_PARAMETERS = ("raw_dir", "derived_dir", "out_dir", "cache_dir")
 
 
@@ -328,7 +329,7 @@ def check_reads(ctx: Context, stage: Stage, rec: reads.Record) -> None:
 
 def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
     """Run one stage; returns 'ran', 'skipped' or 'unavailable'."""
-    if stage.needs_private and not _raw_files(ctx.raw, stage.raw_inputs[1:]):
+    if stage.needs_private and not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
         if _outputs_present(ctx.derived, stage):
             ctx.log(f"  {stage.name:<17} kept (no private screenshots here; using the de-identified tables)")
             return "unavailable"
@@ -544,7 +545,7 @@ def verify(ctx: Context) -> manifest.Comparison:
         tmp = Path(tmp)
         fresh = Context(ctx.project, ctx.raw, tmp / "derived", tmp / "reports", ctx.cache, dict(ctx.parameters),
                         jobs=ctx.jobs, force=True, quiet=ctx.quiet, roster=ctx.roster)
-        if not _raw_files(ctx.raw, STAGES[0].raw_inputs[1:]):
+        if not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
             # Without the private screenshots the first stage cannot rerun: start from its committed outputs.
             fresh.derived.mkdir(parents=True)
             for o in STAGES[0].outputs:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from compendium import layout, ocr, pseudonyms, redact
+from compendium import deid, layout, ocr, pseudonyms, redact
 from compendium.errors import InputError
 from compendium.files import read_text
 from compendium.tables import write_csv
@@ -240,6 +240,19 @@ def _header_name_end(parts: list[dict]) -> int:
     return len(left.rstrip())
 
 
+def gate_boxes(words: pd.DataFrame, gate) -> list[list[int]]:
+    """Boxes of every identifier the de-identification gate finds on any OCR line of a page (roster names,
+    aliases and handles, OCR-folded; e-mails, phones, ...), whether or not a parsed post owns the line: a title
+    bar, a reply box or a line the layout could not place is redacted too."""
+    boxes = []
+    for line in layout.group_lines(words):
+        text = " ".join(layout.normalise(p["text"]) for p in line["parts"])
+        spans = [(a, b) for a, b, _kind in gate.spans(text)]
+        if spans:
+            boxes += _part_spans(line["parts"], spans)
+    return boxes
+
+
 def identifier_boxes(post: dict, roster) -> list[list[int]]:
     """Boxes of the author's name and handle in the header and of mentions in the body."""
     boxes = []
@@ -360,8 +373,9 @@ def read_transcribed(path) -> pd.DataFrame:
 
 
 def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
-            cache_dir=None, show_originals: bool = False) -> dict[str, pd.DataFrame]:
-    """Run the screenshots stage; see the module docstring.
+            cache_dir=None, show_originals: bool = False, allow_path=None) -> dict[str, pd.DataFrame]:
+    """Run the screenshots stage; see the module docstring. ``allow_path`` is the corpus's reviewed allow-list
+    (``deid_allow.yml``), honoured by the redaction of what the gate finds on any line (:func:`gate_boxes`).
 
     Returns ``posts``, ``threads``, ``ocr_quality``, ``review`` and ``post_quality`` (per post: character
     error rate, author and depth right; empty without a transcription). Only ``posts``, ``threads`` and
@@ -372,9 +386,19 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     ids = {str(s.path): s.screenshot_id for s in shots}
     roster = pseudonyms.load_roster(roster_path)
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
+    page_words: dict[str, pd.DataFrame] = {}
+
+    def keep_words(results):
+        for path, words, width in results:
+            page_words[ids.get(str(path), Path(path).stem)] = words
+            yield path, words, width
+
     with contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir)) as results:
-        pages = parse_pages(results, ids)
+        pages = parse_pages(keep_words(results), ids)
     tab = tabulate(pages, roster, show_originals=show_originals)
+    gate = deid.load_gate(roster_path, allow_path if allow_path is not None and Path(allow_path).is_file() else None)
+    for sid, words in page_words.items():
+        tab["redact_boxes"].setdefault(sid, []).extend(gate_boxes(words, gate))
     posts = tab["posts"]
     if transcribed is not None:
         quality = score(posts, transcribed, roster)
