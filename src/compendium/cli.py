@@ -202,11 +202,7 @@ def cmd_export(args) -> int:
         raise InputError("the project would be written inside the raw folder; raw data are read only", dest)
     if dest.is_dir():
         raise InputError("names a folder; give the .qdpx file to write", dest)
-    roster = raw / "private" / "roster.csv"
-    if not roster.exists():
-        print(f"export: note: no {roster}: the de-identification gate checks identifier patterns only",
-              file=sys.stderr)
-    gate = deid.load_gate(roster if roster.exists() else None, raw / "deid_allow.yml")
+    gate = deid.corpus_gate(raw, say=lambda note: print(f"export: note: {note}", file=sys.stderr))
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".qdpx", dir=dest.parent)
     os.close(fd)

@@ -677,13 +677,6 @@ def whole_word_pattern(forms, at: bool = True) -> re.Pattern | None:
     return re.compile(r"(?i)(?<![\w])" + ("@?" if at else "") + "(?:" + "|".join(alts) + r")(?![\w])")
 
 
-def roster_pattern(roster: pd.DataFrame, fold: bool = True) -> re.Pattern | None:
-    """One whole-word regex over every roster identifier (longest first), matched against :func:`ocr_fold`-ed
-    text when ``fold`` (the default), else case-insensitively. (The gate itself matches skeletons, see
-    :class:`Gate`.)"""
-    return whole_word_pattern(ocr_fold(i) if fold else i for _, i in roster_identifiers(roster))
-
-
 # Between the parts of a name: white space (line breaks included), a hyphen, an underscore or a dot, "Jia Hui",
 # "Jia-Hui", "Jia-\nHui", "Jia_Hui", "jia.hui".
 _SEP = r"(?:\s*[-_.]\s*|\s+)"
@@ -1002,6 +995,29 @@ def load_gate(roster: str | Path | None, allow: str | Path | None = None) -> Gat
     allow = Path(allow) if allow else None
     return Gate(load_roster(roster) if roster is not None else None,
                 load_allow(allow) if allow and allow.is_file() else None)
+
+
+ROSTER_PATH = "private/roster.csv"   # a corpus's roster, relative to its raw folder
+ALLOW_NAME = "deid_allow.yml"        # its reviewed allow-list
+PATTERNS_ONLY = ("the de-identification gate checks identifier patterns only (e-mail, phone, NRIC/FIN, "
+                 "matriculation numbers, profile URLs, @handles), not members' names")
+
+
+def corpus_gate_files(raw: str | Path, roster: str | Path | None = None) -> tuple[Path, Path]:
+    """``(roster, allow-list)`` of a raw folder: ``roster`` when given, else ``RAW/private/roster.csv``."""
+    return (Path(roster) if roster else Path(raw) / ROSTER_PATH), Path(raw) / ALLOW_NAME
+
+
+def corpus_gate(raw: str | Path, roster: str | Path | None = None, say=None) -> Gate:
+    """The gate of a corpus: its roster (a given ``roster`` must be readable; the default one may be absent, as
+    in a raw folder shared without ``private/``: then only patterns are checked and ``say`` is told so) and its
+    allow-list when present."""
+    roster_path, allow = corpus_gate_files(raw, roster)
+    if roster is None and not roster_path.exists():
+        if say is not None:
+            say(f"no {ROSTER_PATH} in the raw folder: {PATTERNS_ONLY}")
+        roster_path = None
+    return load_gate(roster_path, allow if allow.is_file() else None)
 
 
 def gate_or_raise(gate: Gate, paths, relative_to=None, labels: dict | None = None) -> None:

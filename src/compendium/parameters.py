@@ -173,14 +173,14 @@ def coerce(p: Parameter, value):
 
 def coders(raw: str | Path) -> list[str]:
     """The coders named in the raw coding files (``coder`` column), sorted."""
-    import csv
-
-    from .files import read_text
+    from .files import read_csv_records
 
     found: set[str] = set()
     for f in sorted((Path(raw) / "coding").glob("*.csv")):
-        rows = csv.DictReader(read_text(f, "coding file").splitlines())
-        found.update((r.get("coder") or "").strip() for r in rows)
+        header, _line, records = read_csv_records(f, "coding file")
+        if header and "coder" in header:
+            k = header.index("coder")
+            found.update(fields[k].strip() for _, fields in records if k < len(fields))
     return sorted(c for c in found if c)
 
 

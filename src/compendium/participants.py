@@ -42,8 +42,10 @@ _SAFE = re.compile(r"^(P\d{2,3}|\d{1,4})$")
 def mask(value, quote: bool = True) -> str:
     """A cell value as an error message may show it: pseudonyms and numbers of up to four digits as they are,
     anything else as its first character and ``***`` (``''`` for an empty cell); quoted unless ``quote=False``."""
+    from .deid import mask as mask_identifier
+
     value = str(value).strip()
-    shown = value if _SAFE.match(value) else (value[:1] + "***" if value else "")
+    shown = value if _SAFE.match(value) else (mask_identifier(value) if value else "")
     return f"'{shown}'" if quote else shown
 
 

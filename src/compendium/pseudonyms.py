@@ -85,12 +85,16 @@ def load_roster(path) -> Roster:
     for missing columns, empty or duplicate pseudonyms, empty display names and duplicate handles."""
     from .deid import load_roster as read_roster
 
-    df = read_roster(path)
+    return roster_from_frame(read_roster(path), str(Path(path)))
+
+
+def roster_from_frame(df, source: str = "roster.csv") -> Roster:
+    """A Roster from the validated table :func:`compendium.deid.load_roster` returns."""
     members = [{"pseudonym": r.pseudonym.strip(), "display_name": r.display_name.strip(),
                 "handle": r.handle.strip().lstrip("@").lstrip("\uff20"),
                 "aliases": [a.strip() for a in (r.aliases or "").split(";") if a.strip()]}
                for r in df.itertuples()]
-    return Roster(members, str(Path(path)))
+    return Roster(members, source)
 
 
 def roster_from_members(members: list[dict]) -> Roster:

@@ -130,17 +130,13 @@ class Context:
             print(msg, flush=True)
 
 
-def _known_parameters(nb_path: Path) -> dict:
-    return parameters.declared(nb_path)
-
-
 # Notebooks run in a temporary workspace of symbolic links, so that the paths they are given (and that the
 # executed notebooks and reports show) are short relative names, never a machine's absolute paths.
 WORKSPACE = {"raw_dir": "raw", "derived_dir": "derived", "out_dir": "out", "cache_dir": "cache"}
 
 
 def stage_parameters(ctx: Context, stage: Stage) -> dict:
-    known = _known_parameters(ctx.notebooks / stage.notebook)
+    known = parameters.declared(ctx.notebooks / stage.notebook)
     params = {**WORKSPACE, "jobs": ctx.jobs}
     params.update(ctx.parameters)
     return {k: v for k, v in params.items() if k in known}
@@ -208,9 +204,7 @@ def _quiet_kernel_manager(extra_env: dict | None = None):
 
 def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
              env: dict | None = None) -> None:
-    import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     try:
         # The kernel starts in the workspace (nbclient's resources path), not through papermill's cwd=, which
@@ -230,11 +224,20 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
     except Exception as e:  # the kernel died, a timeout, a notebook papermill cannot read ...
         kept = _keep_failed(ctx, out_nb)
         raise StageFailed(f"stage '{stage.name}' failed: {type(e).__name__}: {e}{kept}") from None
-    nb = nbformat.read(str(out_nb), as_version=4)
+    finish_notebook(out_nb)
+
+
+def finish_notebook(path: Path) -> None:
+    """Scrub an executed notebook of machine paths and run times (:func:`scrub_notebook`), in place, and write its
+    HTML beside it."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(path), as_version=4)
     scrub_notebook(nb)
-    nbformat.write(nb, str(out_nb))
+    nbformat.write(nb, str(path))
     html, _ = HTMLExporter().from_notebook_node(nb)
-    out_nb.with_suffix(".html").write_text(html, encoding="utf-8")
+    path.with_suffix(".html").write_text(html, encoding="utf-8")
 
 
 FAILED = "failed"
@@ -249,14 +252,7 @@ def _keep_failed(ctx: Context, out_nb: Path) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out_nb, dest)
     try:
-        import nbformat
-        from nbconvert import HTMLExporter
-
-        nb = nbformat.read(str(dest), as_version=4)
-        scrub_notebook(nb)
-        nbformat.write(nb, str(dest))
-        html, _ = HTMLExporter().from_notebook_node(nb)
-        dest.with_suffix(".html").write_text(html, encoding="utf-8")
+        finish_notebook(dest)
     except Exception:  # noqa: BLE001 - the .ipynb is what matters; the HTML is a convenience
         pass
     return f" (the executed notebook is kept: {_shown(dest)}: open it to see the failing cell and its traceback)"
@@ -371,8 +367,7 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
             _move_into_place(staging, ctx.derived, o)
         for name in (stage.notebook, Path(stage.notebook).with_suffix(".html").name):
             _move_into_place(rstaging, ctx.reports, name)
-        for stale in (ctx.reports / FAILED / stage.notebook, ctx.reports / FAILED / Path(stage.notebook).with_suffix(".html").name):
-            stale.unlink(missing_ok=True)
+            (ctx.reports / FAILED / name).unlink(missing_ok=True)  # a failure of an earlier run is stale now
         stamp_dir.mkdir(parents=True, exist_ok=True)
         (stamp_dir / f"{stage.name}.sha256").unlink(missing_ok=True)  # the stamp of earlier versions
         stamp.write_text(json.dumps({"fingerprint": fp, "dependencies": reads.distributions(rec.modules)},
@@ -420,19 +415,10 @@ def check_paths(ctx: Context) -> None:
         raise InputError("--derived and --reports must be separate folders (neither inside the other)", ctx.reports)
 
 
-ALLOW_NAME = "deid_allow.yml"
-
-
 def make_gate(ctx: Context) -> deid.Gate:
-    """The de-identification gate for this corpus: its roster and its reviewed allow-list. Without a roster (a
-    raw folder shared without ``private/``) only identifier patterns can be checked, and the run says so."""
-    roster = ctx.roster or (ctx.raw / "private" / "roster.csv")
-    if ctx.roster is None and not roster.exists():
-        ctx.log(f"compendium run: note: no {roster.relative_to(ctx.raw).as_posix()} in the raw folder: the "
-                "de-identification gate checks identifier patterns only (e-mail, phone, NRIC/FIN, matriculation "
-                "numbers, profile URLs, @handles), not members' names")
-        roster = None
-    return deid.load_gate(roster, ctx.raw / ALLOW_NAME)
+    """The de-identification gate for this corpus (:func:`compendium.deid.corpus_gate`); a run without a roster
+    says so."""
+    return deid.corpus_gate(ctx.raw, ctx.roster, say=lambda note: ctx.log(f"compendium run: note: {note}"))
 
 
 def gate_files(ctx: Context, stages) -> list[Path]:
@@ -457,7 +443,7 @@ def _inputs_key(ctx: Context, stages) -> str:
     h = hashlib.sha256(_package_digest().encode())
     h.update(json.dumps(sorted(s.name for s in stages)).encode())
     files = set(_raw_files(ctx.raw, [p for s in stages for p in s.raw_inputs]))
-    files.update(f for f in (ctx.roster or ctx.raw / "private" / "roster.csv", ctx.raw / ALLOW_NAME) if f.is_file())
+    files.update(f for f in deid.corpus_gate_files(ctx.raw, ctx.roster) if f.is_file())
     for f in sorted(files):
         h.update(str(f.relative_to(ctx.raw) if f.is_relative_to(ctx.raw) else f).encode())
         h.update(manifest.sha256_file(f).encode())

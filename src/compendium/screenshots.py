@@ -384,7 +384,8 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     shots = find_screenshots(screenshot_dir)
     files = [s.path for s in shots]
     ids = {str(s.path): s.screenshot_id for s in shots}
-    roster = pseudonyms.load_roster(roster_path)
+    roster_table = deid.load_roster(roster_path)       # read once: the pseudonyms and the gate share it
+    roster = pseudonyms.roster_from_frame(roster_table, str(roster_path))
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
     page_words: dict[str, pd.DataFrame] = {}
 
@@ -396,7 +397,8 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     with contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir)) as results:
         pages = parse_pages(keep_words(results), ids)
     tab = tabulate(pages, roster, show_originals=show_originals)
-    gate = deid.load_gate(roster_path, allow_path if allow_path is not None and Path(allow_path).is_file() else None)
+    allow = deid.load_allow(allow_path) if allow_path is not None and Path(allow_path).is_file() else None
+    gate = deid.Gate(roster_table, allow)
     for sid, words in page_words.items():
         tab["redact_boxes"].setdefault(sid, []).extend(gate_boxes(words, gate))
     posts = tab["posts"]

@@ -117,22 +117,13 @@ _TYPES = {"string": "text", "object": "a mapping (key: value)", "array": "a list
           "integer": "a whole number", "number": "a number", "null": "empty"}
 
 
+# what a YAML value is, in words (bool before int: True is an int in Python)
+_KINDS = ((bool, "true/false"), (str, "text"), (dict, "a mapping"), (list, "a list"), (int, "a whole number"),
+          (float, "a number"), (type(None), "empty"))
+
+
 def _kind(value) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if value is None:
-        return "empty"
-    return type(value).__name__
+    return next((word for t, word in _KINDS if isinstance(value, t)), type(value).__name__)
 
 
 def _expected(sub: dict) -> str:
