@@ -36,6 +36,21 @@ def test_committed_corpus_meets_spec6():
     assert s["count_exact"] >= 0.95, s
 
 
+def test_every_committed_ocr_line_is_accounted_for():
+    """Issue 9: each OCR line of the committed corpus is a post's header, body or footer, a label or chrome; none is
+    unassigned, and the quality table counts them."""
+    lines = read_csv(DERIVED / "ocr_lines.csv")
+    assert set(lines["role"]) <= set(screenshots.layout.LINE_ROLES)
+    assert not (lines["role"] == "unassigned").any(), lines[lines["role"] == "unassigned"].to_string()
+    posts = read_csv(DERIVED / "posts.csv")
+    owned = lines[lines["role"].isin(["header", "body", "footer"])]
+    assert set(owned["post_id"]) == set(posts["post_id"])
+    assert (owned.groupby("post_id")["role"].apply(lambda r: (r == "header").sum()) == 1).all()
+    quality = read_csv(DERIVED / "ocr_quality.csv")
+    assert quality["unassigned_lines"].sum() == 0
+    assert quality["chrome_lines"].sum() == (lines["role"] == "chrome").sum() > 0
+
+
 def test_committed_posts_agree_with_the_quality_table():
     """The counts in ocr_quality.csv are the posts in posts.csv (the table is not stale)."""
     posts = read_csv(DERIVED / "posts.csv")
@@ -100,10 +115,14 @@ def test_a_name_in_chrome_or_in_a_line_no_post_owns_is_redacted(tmp_path):
     gate = deid.load_gate(ROSTER)
     assert len(gate.scan_text("\n".join(words["text"].astype(str)))) >= 2  # the plants are readable before
     out = tmp_path / "out"
-    screenshots.process(shots, ROSTER, out, cache_dir=None)
+    res = screenshots.process(shots, ROSTER, out, cache_dir=None, reread_mode="page")
     (_, words, _), = screenshots.iter_read([out / "redacted" / "WITI-001.png"], cache_dir=None)
     text = "\n".join(words.sort_values(["y0", "x0"])["text"].astype(str))
     assert not gate.scan_text(text), [h.format() for h in gate.scan_text(text)]
     assert "notes" in text            # the rest of the title bar is still there
-    # (the reply box is still taken for a post by an unknown member, whose whole header is masked: telling chrome
-    # from posts is issue 9's next step)
+    # the title bar and the reply box are chrome, not posts: the page has the posts the transcription lists
+    transcribed = read_csv(TRANSCRIBED)
+    assert len(res["posts"]) == int((transcribed["screenshot_id"] == "WITI-001").sum())
+    kinds = res["ocr_lines"].query("role == 'chrome'")["kind"].tolist()
+    assert "title" in kinds and "reply" in kinds, res["ocr_lines"].to_string()
+    assert res["ocr_quality"]["unassigned_lines"].tolist() == [0]

@@ -145,3 +145,140 @@ def test_link_threads_across_pages():
 ])
 def test_fix_text(read, fixed):
     assert layout.fix_text(read) == fixed
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 9: headers from several cues, chrome set aside, every line accounted for
+# --------------------------------------------------------------------------------------------------
+
+def _row(text, x0, y0, x1, h=36):
+    return {"text": text, "x0": x0, "y0": y0, "x1": x1, "y1": y0 + h, "conf": 0.95}
+
+
+def phone_page(posts=POSTS, sep=" · ", status=True, back_title="Marcus Teo's notes", nav=True, reply=True,
+               width=1080, lh=48):
+    """A page as a phone captures it: status bar, back/title bar, posts (header separator ``sep``), a reply box
+    under the last post and a bottom navigation bar with four labels under icons."""
+    rows, y = [], 10
+    if status:
+        rows += [_row("21:14", 40, y, 130, 28), _row("87%", 950, y, 1040, 28)]
+        y += 60
+    if back_title:
+        rows.append(_row(back_title, 110, y, 560))
+        y += 90
+    for depth, name, body, reactions in posts:
+        x = 44 + depth * 72 + 50
+        rows.append(_row(f"{name}{sep}2h", x, y, x + 300))
+        y += lh
+        for line in body:
+            rows.append(_row(line, x + 2, y, width - 74))
+            y += lh
+        rows.append(_row(f"♥ {reactions}", x, y, x + 90))
+        y += lh + 30
+    if reply:
+        rows.append(_row("Write a reply…", 90, y, 420))
+        y += 100
+    if nav:
+        rows += [_row(t, x0, y, x0 + 8 * len(t) + 40, 26)
+                 for t, x0 in (("Home", 60), ("Groups", 320), ("Notifications", 560), ("Menu", 900))]
+    return pd.DataFrame(rows)
+
+
+def _roles(lines):
+    return [(ln["role"], ln["kind"]) for ln in lines]
+
+
+def test_chrome_is_set_aside_and_listed():
+    posts, lines = layout.read_page(phone_page(), 1080)
+    assert [p["author"] for p in posts] == [p[1] for p in POSTS]
+    assert [p["reactions"] for p in posts] == [3, 5, 1, 9, 0]
+    roles = _roles(lines)
+    assert roles[:2] == [("chrome", "status"), ("chrome", "title")]   # clock and battery: one line
+    assert roles[-2:] == [("chrome", "reply"), ("chrome", "nav")]
+    assert not [r for r in roles if r[0] == "unassigned"]
+    assert {ln["post_index"] for ln in lines if ln["role"] in ("header", "body", "footer")} == {1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("sep", [" ", "  ", " · "])
+def test_header_without_its_separator(sep):
+    """A header's separator is one cue among several: where a header may start (top of the page, after a footer)
+    a name-like run followed by a time is a header without it."""
+    posts, lines = layout.read_page(phone_page(sep=sep), 1080)
+    assert [p["author"] for p in posts] == [p[1] for p in POSTS]
+    assert [p["timestamp"] for p in posts] == ["2h"] * 5
+    assert posts[0]["text"] == "What is the anion gap normal range?"
+
+
+def test_a_body_line_ending_in_a_time_is_not_a_header():
+    page = [(0, "Rachel Tan", ["Exam is on", "Friday we meet 12 Mar"], 3), (1, "Lim Jia Hui", ["ok"], 1)]
+    posts, _ = layout.read_page(phone_page(page, sep=" "), 1080)
+    assert [p["author"] for p in posts] == ["Rachel Tan", "Lim Jia Hui"]
+    assert posts[0]["text"] == "Exam is on Friday we meet 12 Mar"
+
+
+def test_roster_cue_finds_a_header_after_a_lost_footer():
+    """Without a footer between two posts, only a strict header (or a member's name) starts the next post."""
+    df = phone_page(POSTS[:2], sep=" ")
+    df = df[df["text"] != "♥ 3"]
+    posts, _ = layout.read_page(df, 1080)
+    assert len(posts) == 1
+    members = {"Rachel Tan", "Lim Jia Hui"}
+    posts, _ = layout.read_page(df, 1080, is_member=lambda a: a in members)
+    assert [p["author"] for p in posts] == ["Rachel Tan", "Lim Jia Hui"]
+
+
+def test_reply_box_and_nav_bar_are_never_posts():
+    """The failure of issue 9: a reply box or navigation bar under the last post became a post by an unknown
+    member. Here they are chrome, whatever their wording."""
+    for reply in ("Write a reply…", "Write a comment...", "Reply to Marcus Teo…", "Add a comment"):
+        df = phone_page(POSTS[:2])
+        df.loc[df["text"] == "Write a reply…", "text"] = reply
+        posts, lines = layout.read_page(df, 1080)
+        assert len(posts) == 2, reply
+        assert ("chrome", "reply") in _roles(lines), reply
+
+
+def test_stray_text_is_unassigned_not_dropped():
+    df = phone_page(POSTS[:2], nav=False, reply=False)
+    footer_y = int(df.loc[df["text"] == "♥ 3", "y1"].iloc[0])
+    df = pd.concat([df, pd.DataFrame([_row("something odd here", 100, footer_y + 8, 500, 20)])])
+    posts, lines = layout.read_page(df, 1080)
+    assert len(posts) == 2
+    un = [ln for ln in lines if ln["role"] == "unassigned"]
+    assert [ln["text"] for ln in un] == ["something odd here"] and un[0]["post_index"] == 0
+
+
+@pytest.mark.parametrize("text, expected", [("21:14", True), ("9:41 LTE 87%", True), ("100%", True),
+                                            ("Marcus Teo · 21:14", False), ("See you at 21:14 then", False)])
+def test_status_bar(text, expected):
+    assert layout.is_status_bar(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [("Rachel de Souza", True), ("Muhammad Irfan bin Hassan", True),
+                                            ("Anonymous member", True), ("Write a reply", False),
+                                            ("see you", False), ("Friday we meet", False), ("Ang Qi Rui", True)])
+def test_name_like(text, expected):
+    assert layout.name_like(text) is expected
+
+
+def test_nav_bar_read_in_pieces_and_its_icons():
+    """OCR splits a tab label (``No t i fic a t i o n s``), misses one (``Home`` in the accent colour) and reads
+    the icons above the labels as a line of stray glyphs (``“ 三``): all of it is the navigation bar."""
+    df = phone_page(POSTS[:2], reply=False, nav=False)
+    y = int(df["y1"].max()) + 120
+    df = pd.concat([df, pd.DataFrame([_row("“", 424, y, 458, 30), _row("三", 1008, y, 1042, 30),
+                                      _row("Groups", 375, y + 46, 434, 24), _row("N oti fic ations", 625, y + 46, 726, 24),
+                                      _row("Menu", 921, y + 46, 970, 24)])])
+    posts, lines = layout.read_page(df, 1080)
+    assert len(posts) == 2
+    assert _roles(lines)[-2:] == [("chrome", "nav"), ("chrome", "nav")]
+
+
+def test_a_wrapped_last_word_is_body_not_a_reply_box():
+    """A post whose last line is the word ``comments`` (a wrapped sentence) keeps it: inside a body only a
+    capitalised prompt of several words is a reply box."""
+    page = [(0, "Benedict Tan", ["Pinning this reply to the top of the", "comments"], 16), (1, "Lim Jia Hui", ["ok"], 1)]
+    posts, lines = layout.read_page(phone_page(page, reply=False, nav=False), 1080)
+    assert posts[0]["text"] == "Pinning this reply to the top of the comments"
+    assert not layout.is_reply_box("comments") and layout.is_reply_box("comments", opening=True)
+    assert layout.is_reply_box("Write a reply…") and not layout.is_reply_box("write a reply")

@@ -27,7 +27,8 @@ from compendium.tables import read_csv, write_csv
 
 from conftest import RAW
 
-FONT_PACKAGES = "fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted fonts-wqy-microhei"
+FONT_PACKAGES = ("fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted fonts-wqy-microhei "
+                 "fonts-lato fonts-noto-core fonts-cantarell fonts-dejavu-core")
 FONTS = {
     "liberation": ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
                    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
@@ -39,6 +40,14 @@ FONTS = {
                "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
     # Latin and Chinese glyphs in one font (no bold face: names are drawn in the regular one)
     "wqy": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    # for the phone captures of tests/phone_pages.py (Cantarell ships static Regular and Bold faces)
+    "lato": ("/usr/share/fonts/truetype/lato/Lato-Regular.ttf", "/usr/share/fonts/truetype/lato/Lato-Bold.ttf"),
+    "noto": ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+             "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+    "cantarell": ("/usr/share/fonts/opentype/cantarell/Cantarell-Regular.otf",
+                  "/usr/share/fonts/opentype/cantarell/Cantarell-Bold.otf"),
+    "dejavu": ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 }
 
 # font, width, font size, indentation step, theme, avatar  (margins are 4% of the width)

@@ -1,13 +1,18 @@
 """From OCR line boxes to posts, and from posts on pages to threads.
 
 Only what a reader of the screenshot can see is used (the OCR boxes and the page width), never the
-renderer's own records. The visual grammar (SPEC 4) is read as a small state machine:
+renderer's own records. The visual grammar (SPEC 4) is read as a small state machine over the OCR lines
+(:func:`read_page`), in which every line gets a role (:data:`LINE_ROLES`):
 
-    [title bar] ( [Pinned post] header  body-line+  footer )*
+    [chrome: status, title/back bar] ( [Pinned post] header  body-line+  footer  [chrome: reply box] )* [chrome: nav]
 
-- a **header** ends with a separator and a time: ``Name [@handle] [Admin] · 2h`` (``3d``, ``12 Mar``,
-  ``12 Mar 2023, 21:14``); OCR may drop spaces or read ``·`` as ``.``;
+- a **header** is recognised from several cues, not one glyph: it starts a block, begins with a name (name-like
+  words, or a roster member's name when the caller gives a test), may carry ``@handle`` and a badge, and ends
+  with a time (``2h``, ``3d``, ``12 Mar``, ``12 Mar 2023, 21:14``); the separator ``·`` is optional where a
+  header may start (top of the page, after a footer); OCR may drop spaces or read ``·`` as ``.``;
 - a **footer** is a reaction count, optionally ``· N replies``; the heart is often misread or lost;
+- **chrome** (status bar, title/back bar, reply box, navigation bar) is recognised by its text and its place
+  (:func:`chrome_kind`) and set aside; text that fits nowhere is **unassigned**, listed, never dropped;
 - **depth** comes from the left edge of a post's lines: the distinct left edges are clustered, the
   smallest gap between clusters is the indentation step, and depth = (edge - base) / step. Edges are
   measured relative to the page width so that a corpus captured at several widths still clusters.
@@ -173,42 +178,248 @@ def _is_pinned(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------
+# Cues: a name, phone chrome
+# --------------------------------------------------------------------------------------------------
+
+#: Lower-case words a display name may hold (``bin``, ``de``, ``a/l``) and the platform's own label for an
+#: anonymous post (``Anonymous member``).
+NAME_PARTICLES = frozenset("bin binti binte bte bt b. a/l a/p s/o d/o de da do dos du van von der den del della "
+                           "la le al el ibni member".split())
+
+
+def name_like(text: str) -> bool:
+    """A run that looks like a display name: one to six words, the first capitalised, the others capitalised or
+    name particles (``bin``, ``de``, ``a/l``); letters, apostrophes, dots and hyphens only."""
+    words = str(text).split()
+    if not 1 <= len(words) <= 6 or not words[0][:1].isupper():
+        return False
+    for w in words:
+        core = w.strip("()[]")
+        if core.lower() in NAME_PARTICLES:
+            continue
+        if not core[:1].isupper() or not all(c.isalpha() or c in "'’.-" for c in core):
+            return False
+    return True
+
+
+_CLOCK = re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3])\s?[:.]\s?[0-5]\d(?![\d:])")
+_BATTERY = re.compile(r"\d{1,3}\s?%")
+#: What a reply or comment box says before anything is typed in it (read whole), and how such a prompt may begin
+#: when it names the member replied to (``Reply to Marcus…``).
+REPLY_PROMPTS = ("write a reply", "write a comment", "write a public comment", "add a comment", "add a reply",
+                 "reply", "comment", "write something", "type a message", "message")
+REPLY_OPENINGS = ("reply to ", "replying to ", "write a reply", "write a comment", "comment as ", "add a comment",
+                  "write a public comment", "write something", "type a message")
+#: Labels of a bottom navigation (tab) bar.
+NAV_LABELS = frozenset("home groups group notifications notification alerts menu chats chat profile settings explore "
+                       "search watch marketplace friends feed messages inbox more reels video videos communities "
+                       "community create activity discover".split())
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalpha())
+
+
+def is_status_bar(text: str) -> bool:
+    """A phone's status bar: a clock (``21:14``) or a battery level (``87%``) with little else (signal, wifi and
+    battery icons read as a few stray characters, ``LTE``, ``5G``)."""
+    t = str(text)
+    return bool(_CLOCK.search(t) or _BATTERY.search(t)) and len(_letters(t)) <= 6 and len(t) <= 40
+
+
+def is_reply_box(text: str, opening: bool = False) -> bool:
+    """An empty reply or comment field: its placeholder text (``Write a reply…``) read whole, or, with ``opening``
+    (outside a post's body, where a sentence cannot be), a short line that begins like one (``Reply to Marcus…``).
+
+    Without ``opening`` (inside a post's body, where a wrapped sentence may end in a line ``comments``) only a
+    capitalised prompt of several words counts."""
+    t = " ".join(re.sub(r"[^a-z ]+", " ", str(text).lower()).split())
+    if not t or len(t) > 48:
+        return False
+    prompts = REPLY_PROMPTS if opening else [p for p in REPLY_PROMPTS if " " in p]
+    if max(fuzz.ratio(t, p) for p in prompts) >= (85 if opening else 90):
+        return opening or str(text).strip()[:1].isupper()
+    return opening and any(t.startswith(o.strip()) and (len(t) == len(o.strip()) or o.endswith(" "))
+                           for o in REPLY_OPENINGS)
+
+
+def _is_label(part: str) -> bool:
+    return re.sub(r"[^a-z]", "", part.lower()) in NAV_LABELS
+
+
+def is_nav_bar(line: dict, width: int) -> bool:
+    """A bottom navigation bar: most of its texts are tab labels (``Home Groups Notifications Menu``, also when the
+    OCR splits a label, ``No t i fic ations``), or three or more short texts spread across the width with wide
+    gaps between them (labels under icons)."""
+    parts = line["parts"]
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", line["text"])]
+    if len(words) >= 2 and sum(w in NAV_LABELS for w in words) >= 0.6 * len(words):
+        return True
+    if len(parts) >= 2 and sum(_is_label(str(p["text"])) for p in parts) >= 0.6 * len(parts):
+        return True
+    if len(parts) >= 3 and line["x1"] - line["x0"] > 0.6 * width:
+        h = line["y1"] - line["y0"]
+        gaps = [b["x0"] - a["x1"] for a, b in zip(parts, parts[1:])]
+        return min(gaps) > 1.5 * h and all(len(str(p["text"]).replace(" ", "")) <= 16 for p in parts)
+    return False
+
+
+def _icons(line: dict) -> bool:
+    """A row of icons read as text: every part one or two characters (``三``, ``“ 三``)."""
+    return all(len(str(p["text"]).replace(" ", "")) <= 2 for p in line["parts"])
+
+
+def chrome_kind(line: dict, width: int, where: str) -> str:
+    """The kind of phone chrome a line is (``status``, ``nav``, ``reply``), or "" when it is none of them.
+
+    ``where`` is the line's place in the page's grammar: ``"top"`` (above the first post), ``"between"`` (after
+    a post's footer) or ``"body"`` (inside a post, where only an unmistakable reply box or navigation bar counts).
+    """
+    text = line["text"]
+    if where == "top" and is_status_bar(text):
+        return "status"
+    if is_reply_box(text, opening=where != "body"):
+        return "reply"
+    if is_nav_bar(line, width):
+        return "nav"
+    if where == "between" and is_status_bar(text):
+        return "status"
+    return ""
+
+
+# --------------------------------------------------------------------------------------------------
 # Posts on one page
 # --------------------------------------------------------------------------------------------------
 
-def parse_page(words: pd.DataFrame, width: int) -> list[dict]:
-    """OCR boxes of one page -> posts in reading order, with page-local depths.
+def _no_separator_header(lines: list[dict], i: int, expect: bool, is_member) -> dict | None:
+    """``Name [@handle] [badge] TIME`` whose separator was not read (or not drawn): the part before the time is a
+    roster member's name (when ``is_member`` is given), or name-like where a header may start (``expect``), and
+    the line starts at the left edge of the block below it."""
+    m = _HEADER_NO_SEP.match(lines[i]["text"])
+    if not m:
+        return None
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if nxt is not None and lines[i]["x0"] > nxt["x0"] + 0.5 * (nxt["y1"] - nxt["y0"]):
+        return None
+    head = parse_header(f"{m.group('left')} · {m.group('time')}")
+    if head and ((is_member is not None and is_member(head["author"])) or (expect and name_like(head["author"]))):
+        return head
+    return None
 
-    Each post: ``post_index, depth, author, handle, badge, timestamp, text, reactions, replies,
-    confidence, boxes`` (line boxes ``[x0, y0, x1, y1]``), ``header_parts`` (OCR boxes of the header,
-    for redaction), ``x_left`` (left edge / page width).
+
+def _loose_header(lines: list[dict], i: int, expect: bool, after_footer: bool, is_member) -> dict | None:
+    """A header whose separator (or time) the OCR did not read, from the other cues.
+
+    - without the separator: :func:`_no_separator_header`;
+    - right after a footer (where only a header can follow), a line whose time did not read at all: the whole line
+      is name-like (or a member's name) and it starts a block: body lines, then a footer before any other
+      header. (Not at the top of the page, where a title bar of capitalised words may stand.)
+    """
+    head = _no_separator_header(lines, i, expect, is_member)
+    if head or not after_footer or i + 1 >= len(lines):
+        return head
+    nxt = lines[i + 1]
+    if parse_footer(nxt["text"]) or _is_header(lines, i + 1, is_member):
+        return None
+    head = parse_header_lenient(lines[i]["text"])
+    if head is None or not ((is_member is not None and is_member(head["author"])) or name_like(head["author"])):
+        return None
+    for k in range(i + 1, len(lines)):   # a block: body lines, then a footer before any other header
+        if _is_header(lines, k, is_member):
+            return None
+        if parse_footer(lines[k]["text"]):
+            return head
+    return None
+
+
+def _is_header(lines: list[dict], k: int, is_member) -> bool:
+    return bool(parse_header(lines[k]["text"]) or _no_separator_header(lines, k, True, is_member))
+
+
+LINE_ROLES = ("header", "body", "footer", "label", "chrome", "unassigned")
+
+
+def parse_page(words: pd.DataFrame, width: int, is_member=None) -> list[dict]:
+    """OCR boxes of one page -> posts in reading order, with page-local depths (see :func:`read_page`)."""
+    return read_page(words, width, is_member)[0]
+
+
+def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dict], list[dict]]:
+    """OCR boxes of one page -> ``(posts, lines)``: posts in reading order, and every OCR line with its role.
+
+    The grammar (SPEC 4) read from several cues, never from one glyph:
+
+    - a **header** starts a block: ``Name [@handle] [badge] · TIME``; without its separator where a header may
+      start (top of the page, after a footer) when the name is name-like, or anywhere when ``is_member`` (a
+      callable: is this a roster member's name?) says so; with no readable time right after a footer when a
+      block follows (:func:`_loose_header`);
+    - a **footer** ``♥ N [· N replies]`` ends it; the lines between are its **body**; ``Pinned post`` is a
+      **label** of the post below;
+    - **chrome** is set aside by its text and shape: a status bar (clock, battery) or a title/back bar above the
+      first post, a reply box (``Write a reply…``) or a bottom navigation bar (tab labels spread across the width)
+      after a post (:func:`chrome_kind`);
+    - anything else is **unassigned**: text above the first post that is not a title, or between a footer and the
+      next header. It is listed, never silently dropped.
+
+    Each post: ``post_index, depth, author, handle, badge, timestamp, text, reactions, replies, confidence, boxes``
+    (line boxes ``[x0, y0, x1, y1]``), ``header_parts`` (OCR boxes of the header, for redaction), ``body_lines``,
+    ``x_left`` (left edge / page width). Each line: ``x0, y0, x1, y1, text, conf, parts, role`` (one of
+    :data:`LINE_ROLES`), ``kind`` (chrome: ``status``, ``title``, ``nav``, ``reply``) and ``post_index`` (0 when
+    no post owns it).
     """
     lines = group_lines(words)
+    for ln in lines:
+        ln.update(role="unassigned", kind="", post_index=0)
     posts: list[dict] = []
     cur: dict | None = None
-    for line in lines:
+    label: list[dict] = []
+    expect = True          # a header may start here (top of the page, after a footer)
+    titles = 0
+    for i, line in enumerate(lines):
         text = line["text"]
         if _is_pinned(text):
+            line["role"] = "label"
+            label.append(line)
             continue
-        head = parse_header(text)
-        if head is None and cur is not None and cur["state"] == "footer" and not parse_footer(text):
-            head = parse_header_lenient(text)
+        head = parse_header(text) or _loose_header(lines, i, expect, cur is not None and expect, is_member)
         if head:
             cur = {**head, "state": "header", "header": line, "body": [], "footer": None,
                    "reactions": None, "replies": 0}
             posts.append(cur)
+            for ln in label + [line]:
+                ln["post_index"] = len(posts)
+            line["role"], label, expect = "header", [], False
             continue
-        if cur is None:
-            continue  # title bar or a post cut at the top of the capture
+        label = []
+        if cur is None:        # above the first post: status bar, title/back bar, or a post cut at the top
+            kind = chrome_kind(line, width, "top")
+            if not kind and titles < 2 and not parse_footer(text):
+                kind, titles = "title", titles + 1
+            line.update(role="chrome" if kind else "unassigned", kind=kind)
+            continue
         foot = parse_footer(text)
         if foot and cur["body"] and cur["footer"] is None:
             cur.update(foot)
             cur["footer"] = line
             cur["state"] = "footer"
+            line.update(role="footer", post_index=len(posts))
+            expect = True
             continue
-        if cur["state"] == "footer":
-            continue  # stray text between a footer and the next header
+        if cur["state"] == "footer":   # after a footer: a reply box, a navigation bar, or stray text
+            kind = chrome_kind(line, width, "between")
+            line.update(role="chrome" if kind else "unassigned", kind=kind)
+            continue
+        kind = chrome_kind(line, width, "body")
+        if kind:
+            line.update(role="chrome", kind=kind)
+            continue
         cur["body"].append(line)
+        line.update(role="body", post_index=len(posts))
+    navs = [ln for ln in lines if ln["kind"] == "nav"]
+    for ln in lines:   # the icons above (or below) a navigation bar's labels belong to the bar
+        if ln["role"] == "unassigned" and _icons(ln) and any(
+                abs((ln["y0"] + ln["y1"]) - (n["y0"] + n["y1"])) / 2 < 2.5 * max(n["y1"] - n["y0"], 1) for n in navs):
+            ln.update(role="chrome", kind="nav")
     out = []
     for i, p in enumerate(posts, 1):
         lines_ = [p["header"]] + p["body"] + ([p["footer"]] if p["footer"] else [])
@@ -225,7 +436,7 @@ def parse_page(words: pd.DataFrame, width: int) -> list[dict]:
             "x_left": median(lefts) / width, "line_height": median(ln["y1"] - ln["y0"] for ln in lines_) / width,
         })
     _depths_local(out)
-    return out
+    return out, lines
 
 
 def _clusters(xs: list[float], tol: float) -> list[float]:

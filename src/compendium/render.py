@@ -14,6 +14,11 @@ Three functions matter:
 - :func:`paginate` flattens the thread bank into visual posts and cuts them into pages by pixel height;
 - :func:`draw_page` draws one page with a :class:`Style`;
 - :func:`write_screenshots` writes ``WITI-001.png`` .. and returns the rows of ``transcribed.csv``.
+
+What real phones add, for tests (all off by default, so the committed corpus is unchanged): the phone's chrome
+(``Style.status_bar``, ``back_bar``, ``nav_bar``, ``reply_box``; :func:`layout_regions` and :func:`chrome_boxes`
+say where each is drawn), headers without the `` · `` (``Style.separator=False``), an OLED ``black`` and a
+``tinted`` theme, and the capture's own degradation (:func:`capture_bytes`: JPEG quality, blur, resampling).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from compendium.errors import InputError
 
@@ -46,7 +51,35 @@ THEMES = {
     "warm": {"bg": (251, 243, 228), "text": (59, 47, 47), "muted": (110, 94, 80), "accent": (160, 82, 45),
              "title_text": (255, 250, 240), "badge_bg": (240, 220, 190), "badge_text": (130, 60, 30),
              "avatar": (222, 200, 170), "rule": (232, 218, 196)},
+    # OLED dark mode: a pure black background
+    "black": {"bg": (0, 0, 0), "text": (232, 232, 236), "muted": (152, 152, 158), "accent": (10, 132, 255),
+              "title_text": (255, 255, 255), "badge_bg": (28, 44, 72), "badge_text": (160, 200, 255),
+              "avatar": (50, 52, 56), "rule": (38, 38, 40)},
+    # a light coloured background (pale blue), as some apps and accessibility settings show
+    "tinted": {"bg": (232, 242, 252), "text": (20, 36, 56), "muted": (78, 96, 118), "accent": (30, 96, 170),
+               "title_text": (255, 255, 255), "badge_bg": (202, 222, 246), "badge_text": (20, 80, 160),
+               "avatar": (188, 208, 232), "rule": (208, 222, 240)},
 }
+
+#: Colours of the phone's own chrome (status bar, title bar, navigation bar, reply box) in each theme: ``bar`` is
+#: the bars' background, ``icon`` and ``icon_muted`` their shapes and labels, ``field_bg``, ``field_outline`` and
+#: ``placeholder`` the reply box. A theme without an entry gets chrome derived from its own colours.
+CHROME = {
+    "light": {"bar": (246, 247, 249), "icon": (28, 30, 33), "icon_muted": (138, 141, 146),
+              "field_bg": (240, 242, 245), "field_outline": (204, 207, 212), "placeholder": (134, 137, 142)},
+    "dark": {"bar": (36, 37, 38), "icon": (228, 230, 235), "icon_muted": (128, 131, 136),
+             "field_bg": (50, 51, 52), "field_outline": (78, 80, 84), "placeholder": (150, 153, 158)},
+    "warm": {"bar": (245, 233, 212), "icon": (59, 47, 47), "icon_muted": (150, 130, 110),
+             "field_bg": (255, 250, 240), "field_outline": (220, 202, 176), "placeholder": (140, 122, 104)},
+    "black": {"bar": (0, 0, 0), "icon": (236, 236, 240), "icon_muted": (112, 112, 118),
+              "field_bg": (28, 28, 30), "field_outline": (58, 58, 62), "placeholder": (142, 142, 147)},
+    "tinted": {"bar": (216, 232, 248), "icon": (20, 36, 56), "icon_muted": (112, 132, 158),
+               "field_bg": (246, 250, 255), "field_outline": (176, 198, 224), "placeholder": (108, 126, 150)},
+}
+#: The kinds of phone chrome :func:`layout_regions` reports, top to bottom.
+CHROME_KINDS = ("status", "title", "reply", "nav")
+NAV_LABELS = ("Home", "Groups", "Notifications", "Menu")
+REPLY_PLACEHOLDER = "Write a reply…"
 
 
 def _mpl_font(name: str) -> str:
@@ -70,11 +103,34 @@ class Style:
     line_spacing: float = 1.42
     block_gap: float = 1.1            # space between post blocks, in font sizes
     avatar: bool = True               # a plain circle left of the header (no letters)
+    separator: bool = True            # the `` · `` between a header's name part and its time (False: a space)
+    # Phone chrome, all off by default (the committed corpus has none); sizes follow font_size and width.
+    status_bar: bool = False          # clock, signal bars, wifi, battery with a percentage, at the very top
+    back_bar: bool = False            # a title bar under it: a back chevron and a title (chrome_title)
+    nav_bar: bool = False             # a bottom navigation bar fixed at the bottom: icons with labels
+    reply_box: bool = False           # a rounded "Write a reply…" field under the last post
+    chrome_title: str | None = None   # the back bar's title (None: TITLE); a page's "chrome_title" overrides it
+    clock: str | None = None          # the status bar's clock (None: the page's capture time, HH:MM)
+    battery: int = 87                 # the status bar's battery percentage
+    nav_labels: tuple = NAV_LABELS    # the navigation bar's items (icons by label: Home, Groups, ...)
+    heart_font: str | None = None     # draw the footer's heart in this font (a phone's fallback for a font without
+                                      # the glyph); None: in font_regular, whatever it has
 
     def colours(self) -> dict:
         if self.theme not in THEMES:
             raise ValueError(f"unknown theme {self.theme!r}; choose from {sorted(THEMES)}")
         return THEMES[self.theme]
+
+    def chrome_colours(self) -> dict:
+        c = self.colours()
+        return CHROME.get(self.theme) or {"bar": c["bg"], "icon": c["text"], "icon_muted": c["muted"],
+                                          "field_bg": c["bg"], "field_outline": c["rule"],
+                                          "placeholder": c["muted"]}
+
+    def chrome_kinds(self) -> tuple[str, ...]:
+        """The chrome this style draws, of :data:`CHROME_KINDS`."""
+        on = {"status": self.status_bar, "title": self.back_bar, "reply": self.reply_box, "nav": self.nav_bar}
+        return tuple(k for k in CHROME_KINDS if on[k])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -209,6 +265,29 @@ def _title_height(style: Style) -> int:
     return round(style.font_size * 2.6)
 
 
+def _status_height(style: Style) -> int:
+    return round(style.font_size * 1.6) if style.status_bar else 0
+
+
+def _back_height(style: Style) -> int:
+    return round(style.font_size * 2.4) if style.back_bar else 0
+
+
+def _nav_height(style: Style) -> int:
+    return round(style.font_size * 3.0) if style.nav_bar else 0
+
+
+def _reply_height(style: Style) -> int:
+    return round(style.font_size * 2.0) if style.reply_box else 0
+
+
+def _chrome_height(style: Style) -> int:
+    """The height the chrome takes from a page's posts (0 without chrome)."""
+    reply = _reply_height(style)
+    return (_status_height(style) + _back_height(style) + _nav_height(style) + reply
+            + (round(style.font_size * 0.6) if reply else 0))
+
+
 def page_height(style: Style) -> int:
     return round(style.width * style.aspect)
 
@@ -233,7 +312,7 @@ def paginate(threads: list, members: dict | list, n_pages: int = 35, seed: int =
         p["show_pinned"] = p["pinned"] and p["depth"] == 0 and p["bank_post"] == "1"
         p["height"] = _post_height(p, style, fonts)
         p["show_handle"] = p["handle"] is not None and rng.random() < 0.3
-    full = page_height(style) - style.margin - _title_height(style)
+    full = page_height(style) - style.margin - _title_height(style) - _chrome_height(style)
 
     def cut(frac: float, rng_state) -> list[list[int]]:
         r = random.Random(rng_state)
@@ -299,24 +378,222 @@ def footer_text(post: dict) -> str:
     return s
 
 
-def layout_page(page: dict, style: Style) -> tuple[int, list[dict]]:
-    """Positions of everything on a page: (height, draw items). Items carry what a reader sees."""
+def layout_page(page: dict, style: Style) -> tuple[int, list[dict], list[dict]]:
+    """Positions of everything on a page: (height, draw items, rendered posts). Items carry what a reader
+    sees; an item of the phone's chrome also carries ``chrome`` (its kind, of :data:`CHROME_KINDS`)."""
+    height, items, rendered, _ = _layout(page, style)
+    return height, items, rendered
+
+
+def layout_regions(page: dict, style: Style | None = None) -> list[dict]:
+    """The regions of a page, top to bottom: ``{"kind", "box"}`` with ``box = (x0, y0, x1, y1)`` in pixels
+    (x1, y1 exclusive). Kinds: the chrome (``status``, ``title``, ``reply``, ``nav``), the group's own title
+    bar (``banner``) and each post (``post``, with ``index``, 1-based, and ``depth``): what the drawing of each
+    element stays inside."""
+    style = style or Style()
+    return _layout(page, style)[3]
+
+
+def chrome_boxes(page: dict, style: Style | None = None) -> dict[str, tuple[int, int, int, int]]:
+    """``{kind: box}`` of the chrome drawn on a page (empty for the default style)."""
+    return {r["kind"]: r["box"] for r in layout_regions(page, style) if r["kind"] in CHROME_KINDS}
+
+
+def _ibox(x0, y0, x1, y1) -> tuple[int, int, int, int]:
+    return (int(x0 // 1), int(y0 // 1), int(-(-x1 // 1)), int(-(-y1 // 1)))
+
+
+def _bar(x0: int, y0: int, x1: int, y1: int, fill) -> dict:
+    """A filled rectangle covering pixels x0..x1-1, y0..y1-1 (PIL draws both corners inclusive)."""
+    return {"kind": "rect", "box": (x0, y0, x1 - 1, y1 - 1), "fill": fill}
+
+
+def _status_bar(page: dict, style: Style, top: int) -> list[dict]:
+    """Clock at the left; signal bars, wifi, battery percentage and battery icon at the right."""
+    fs, w, m = style.font_size, style.width, style.margin
+    cc = style.chrome_colours()
+    h = _status_height(style)
+    cy = top + h / 2
+    bold = _fonts(style, 0.78)[1]
+    small = _fonts(style, 0.66)[0]
+    capture = page.get("capture")
+    clock = style.clock or (f"{capture:%H:%M}" if isinstance(capture, dt.datetime) else "21:14")
+    icon, muted = cc["icon"], cc["icon_muted"]
+    stroke = max(1, round(fs * 0.06))
+    items = [_bar(0, top, w, top + h, cc["bar"]),
+             {"kind": "text", "xy": (m, cy), "text": clock, "font": bold, "fill": icon, "anchor": "lm"}]
+    x = w - m
+    # battery: outlined body, a nub at the right, the charge as a filled bar inside
+    nub, bw, bh = fs * 0.09, fs * 1.15, fs * 0.56
+    items.append({"kind": "rect", "box": (x - nub, cy - bh * 0.22, x, cy + bh * 0.22), "fill": muted})
+    x0, x1 = x - nub - bw, x - nub - fs * 0.03
+    items.append({"kind": "rect", "box": (x0, cy - bh / 2, x1, cy + bh / 2), "fill": None, "outline": muted,
+                  "width": stroke, "radius": max(1, round(bh * 0.28))})
+    inset = stroke + max(1, round(fs * 0.04))
+    level = max(0, min(100, int(style.battery))) / 100
+    fill = (52, 199, 89) if level > 0.2 else (255, 59, 48)
+    if style.theme not in ("dark", "black"):
+        fill = icon if level > 0.2 else fill
+    items.append({"kind": "rect", "box": (x0 + inset, cy - bh / 2 + inset,
+                                          x0 + inset + (x1 - x0 - 2 * inset) * level, cy + bh / 2 - inset),
+                  "fill": fill, "radius": max(1, round(bh * 0.12))})
+    x = x0 - fs * 0.22
+    pct = f"{int(style.battery)}%"
+    items.append({"kind": "text", "xy": (x, cy), "text": pct, "font": small, "fill": icon, "anchor": "rm"})
+    x -= small.getlength(pct) + fs * 0.45
+    # wifi: three arcs and a dot fanning upwards from one point
+    r = fs * 0.52
+    wx, wy = x - r, cy + r * 0.5
+    for k, frac in enumerate((1.0, 0.68)):
+        rr = r * frac
+        items.append({"kind": "arc", "box": (wx - rr, wy - rr, wx + rr, wy + rr), "start": 225, "end": 315,
+                      "fill": icon, "width": max(1, round(fs * 0.09))})
+    rr = r * 0.34
+    items.append({"kind": "pieslice", "box": (wx - rr, wy - rr, wx + rr, wy + rr), "start": 225, "end": 315,
+                  "fill": icon})
+    x = wx - r - fs * 0.4
+    # signal: four bars rising to the right, the last one not reached
+    bar, gap = fs * 0.13, fs * 0.07
+    base = cy + fs * 0.28
+    for k in range(3, -1, -1):
+        bx1 = x - (3 - k) * (bar + gap)
+        bh_k = fs * (0.18 + 0.13 * k)
+        items.append({"kind": "rect", "box": (bx1 - bar, base - bh_k, bx1, base),
+                      "fill": icon if k < 3 else muted, "radius": max(1, round(bar * 0.3))})
+    return items
+
+
+def _back_bar(page: dict, style: Style, top: int) -> list[dict]:
+    """A back chevron, the title (truncated with an ellipsis to fit) and a "more" icon."""
+    fs, w, m = style.font_size, style.width, style.margin
+    cc, c = style.chrome_colours(), style.colours()
+    h = _back_height(style)
+    cy = top + h / 2
+    bold = _fonts(style, 0.95)[1]
+    cw, ch = fs * 0.3, fs * 0.5
+    items = [_bar(0, top, w, top + h, cc["bar"]),
+             _bar(0, top + h - max(1, round(fs / 24)), w, top + h, c["rule"]),
+             {"kind": "line", "points": [(m + cw, cy - ch), (m, cy), (m + cw, cy + ch)], "fill": c["accent"],
+              "width": max(2, round(fs * 0.11))}]
+    dot = fs * 0.085
+    dx = w - m - dot
+    for k in range(3):
+        x = dx - k * dot * 3.2
+        items.append({"kind": "ellipse", "box": (x - dot, cy - dot, x + dot, cy + dot), "fill": cc["icon"]})
+    title = page.get("chrome_title") or style.chrome_title or TITLE
+    tx = m + cw + fs * 0.8
+    room = dx - dot * 8 - fs * 0.6 - tx
+    if bold.getlength(title) > room:
+        while title and bold.getlength(title + "…") > room:
+            title = title[:-1]
+        title = title.rstrip() + "…"
+    items.append({"kind": "text", "xy": (tx, cy), "text": title, "font": bold, "fill": cc["icon"], "anchor": "lm"})
+    return items
+
+
+def _reply_box(style: Style, y: float) -> list[dict]:
+    fs, w, m = style.font_size, style.width, style.margin
+    cc, c = style.chrome_colours(), style.colours()
+    h = _reply_height(style)
+    cy = y + h / 2
+    regular = _fonts(style, 0.88)[0]
+    items = [{"kind": "rect", "box": (m, y, w - m - 1, y + h), "fill": cc["field_bg"], "outline": cc["field_outline"],
+              "width": max(1, round(fs / 17)), "radius": round(h / 2)},
+             {"kind": "text", "xy": (m + h * 0.55, cy), "text": REPLY_PLACEHOLDER, "font": regular,
+              "fill": cc["placeholder"], "anchor": "lm"}]
+    sx, sz = w - m - h * 0.6, fs * 0.4      # a paper-plane send icon
+    items.append({"kind": "polygon", "fill": c["accent"],
+                  "points": [(sx - sz * 0.75, cy - sz * 0.8), (sx + sz * 0.85, cy), (sx - sz * 0.75, cy + sz * 0.8),
+                             (sx - sz * 0.4, cy)]})
+    return items
+
+
+def _nav_icon(label: str, cx: float, cy: float, s: float, fill, stroke: int) -> list[dict]:
+    """A simple shape for a navigation item, ``s`` pixels across."""
+    h = s / 2
+    key = label.lower()
+    if key.startswith("home"):
+        return [{"kind": "polygon", "fill": fill, "points": [
+            (cx - h, cy - s * 0.02), (cx, cy - h), (cx + h, cy - s * 0.02), (cx + h * 0.72, cy - s * 0.02),
+            (cx + h * 0.72, cy + h), (cx - h * 0.72, cy + h), (cx - h * 0.72, cy - s * 0.02)]}]
+    if key.startswith("group") or key.startswith("friend"):
+        out = []
+        for ox, sc in ((-s * 0.2, 0.85), (s * 0.2, 1.0)):
+            hr = s * 0.16 * sc
+            hx, hy = cx + ox, cy - s * 0.18
+            out.append({"kind": "ellipse", "box": (hx - hr, hy - hr, hx + hr, hy + hr), "fill": fill})
+            br = s * 0.3 * sc
+            out.append({"kind": "pieslice", "box": (hx - br, cy + h - br, hx + br, cy + h + br), "start": 180,
+                        "end": 360, "fill": fill})
+        return out
+    if key.startswith("notif") or key.startswith("alert"):
+        bell = [(cx - h * 0.7, cy - h * 0.3), (cx + h * 0.7, cy - h * 0.3), (cx + h * 0.95, cy + h * 0.55),
+                (cx - h * 0.95, cy + h * 0.55)]
+        return [{"kind": "pieslice", "box": (cx - h * 0.7, cy - h, cx + h * 0.7, cy + h * 0.4), "start": 180,
+                 "end": 360, "fill": fill},
+                {"kind": "polygon", "fill": fill, "points": bell},
+                {"kind": "ellipse", "box": (cx - h * 0.22, cy + h * 0.6, cx + h * 0.22, cy + h), "fill": fill}]
+    if key.startswith("menu"):
+        t = max(2, round(s * 0.11))
+        return [{"kind": "rect", "box": (cx - h * 0.85, cy + dy - t / 2, cx + h * 0.85, cy + dy + t / 2), "fill": fill,
+                 "radius": max(1, t // 2)} for dy in (-h * 0.6, 0, h * 0.6)]
+    return [{"kind": "ellipse", "box": (cx - h * 0.8, cy - h * 0.8, cx + h * 0.8, cy + h * 0.8), "fill": None,
+             "outline": fill, "width": stroke}]
+
+
+def _nav_bar(style: Style, top: int) -> list[dict]:
+    fs, w = style.font_size, style.width
+    cc, c = style.chrome_colours(), style.colours()
+    h = _nav_height(style)
+    labels = list(style.nav_labels) or list(NAV_LABELS)
+    small = _fonts(style, 0.56)[0]
+    items = [_bar(0, top, w, top + h, cc["bar"]), _bar(0, top, w, top + max(1, round(fs / 24)), c["rule"])]
+    slot = w / len(labels)
+    for k, label in enumerate(labels):
+        cx = slot * (k + 0.5)
+        colour = c["accent"] if k == 0 else cc["icon_muted"]
+        items += _nav_icon(label, cx, top + h * 0.38, fs * 0.74, colour, max(1, round(fs * 0.08)))
+        items.append({"kind": "text", "xy": (cx, top + h * 0.78), "text": label, "font": small, "fill": colour,
+                      "anchor": "mm"})
+    return items
+
+
+def _tag(items: list[dict], kind: str) -> list[dict]:
+    for it in items:
+        it["chrome"] = kind
+    return items
+
+
+def _layout(page: dict, style: Style):
     regular, bold = _fonts(style)
     small_regular, small_bold = _fonts(style, 0.82)
     c = style.colours()
     lh = style.font_size * style.line_spacing
     items: list[dict] = []
-    y = style.margin * 0.6
+    regions: list[dict] = []
+    top = 0
+    if style.status_bar:
+        items += _tag(_status_bar(page, style, top), "status")
+        regions.append({"kind": "status", "box": (0, top, style.width, top + _status_height(style))})
+        top += _status_height(style)
+    if style.back_bar:
+        items += _tag(_back_bar(page, style, top), "title")
+        regions.append({"kind": "title", "box": (0, top, style.width, top + _back_height(style))})
+        top += _back_height(style)
+    y = top + style.margin * 0.6
     if page.get("title_bar"):
         th = _title_height(style)
-        items.append({"kind": "rect", "box": (0, 0, style.width, th), "fill": c["accent"]})
-        items.append({"kind": "text", "xy": (style.margin, th / 2), "text": TITLE, "font": bold,
+        items.append({"kind": "rect", "box": (0, top, style.width, top + th), "fill": c["accent"]})
+        items.append({"kind": "text", "xy": (style.margin, top + th / 2), "text": TITLE, "font": bold,
                       "fill": c["title_text"], "anchor": "lm"})
-        y = th + style.margin * 0.6
+        regions.append({"kind": "banner", "box": (0, top, style.width, top + th)})
+        y = top + th + style.margin * 0.6
+    sep = " · " if style.separator else " "
     rendered = []
     for k, post in enumerate(page["posts"]):
         x = style.margin + post["depth"] * style.indent
         tx = x + _text_offset(style)
+        y_start = y
         if post.get("show_pinned"):
             items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": PINNED_LABEL, "font": small_bold,
                           "fill": c["muted"], "anchor": "lm"})
@@ -325,7 +602,7 @@ def layout_page(page: dict, style: Style) -> tuple[int, list[dict]]:
         room = style.width - style.margin - tx
 
         def header_width(handle_, when_):
-            w = bold.getlength(name) + regular.getlength(f" · {when_}")
+            w = bold.getlength(name) + regular.getlength(f"{sep}{when_}")
             if handle_:
                 w += regular.getlength(" " + handle_)
             if badge:
@@ -358,7 +635,7 @@ def layout_page(page: dict, style: Style) -> tuple[int, list[dict]]:
             items.append({"kind": "text", "xy": (hx + bw / 2, cy), "text": badge, "font": small_bold,
                           "fill": c["badge_text"], "anchor": "mm"})
             hx += bw
-        items.append({"kind": "text", "xy": (hx, cy), "text": f" · {when}", "font": regular, "fill": c["muted"],
+        items.append({"kind": "text", "xy": (hx, cy), "text": f"{sep}{when}", "font": regular, "fill": c["muted"],
                       "anchor": "lm"})
         y += lh
         lines = wrap(post["text"], regular, style.width - style.margin - tx)
@@ -366,13 +643,68 @@ def layout_page(page: dict, style: Style) -> tuple[int, list[dict]]:
             items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": line, "font": regular,
                           "fill": c["text"], "anchor": "lm"})
             y += lh
-        items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": footer_text(post), "font": regular,
-                      "fill": c["muted"], "anchor": "lm"})
+        footer = footer_text(post)
+        if style.heart_font and footer.startswith(HEART):
+            heart = ImageFont.truetype(style.heart_font, regular.size)
+            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": HEART, "font": heart,
+                          "fill": c["muted"], "anchor": "lm"})
+            items.append({"kind": "text", "xy": (tx + heart.getlength(HEART), y + lh / 2),
+                          "text": footer[len(HEART):], "font": regular, "fill": c["muted"], "anchor": "lm"})
+        else:
+            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": footer, "font": regular,
+                          "fill": c["muted"], "anchor": "lm"})
+        regions.append({"kind": "post", "index": k + 1, "depth": post["depth"],
+                        "box": _ibox(x, y_start, style.width - style.margin, y + lh)})
         y += lh + style.font_size * style.block_gap
         rendered.append({"index": k + 1, "depth": post["depth"], "author": name, "timestamp": when,
                          "text": " ".join(lines), "reactions": post["reactions"]})
-    height = max(page_height(style), round(y + style.margin))
-    return height, items, rendered
+    if style.reply_box:
+        rh = _reply_height(style)
+        items += _tag(_reply_box(style, y), "reply")
+        regions.append({"kind": "reply", "box": _ibox(style.margin, y, style.width - style.margin, y + rh + 1)})
+        y += rh + round(style.font_size * 0.6)
+    if style.nav_bar:
+        nh = _nav_height(style)
+        height = max(page_height(style), round(y + style.margin) + nh)
+        items += _tag(_nav_bar(style, height - nh), "nav")
+        regions.append({"kind": "nav", "box": (0, height - nh, style.width, height)})
+    else:
+        height = max(page_height(style), round(y + style.margin))
+    return height, items, rendered, regions
+
+
+def draw_items(img: Image.Image, items: list[dict]) -> Image.Image:
+    """Draw layout items (of :func:`layout_page`) onto ``img``, in order; returns ``img``."""
+    d = ImageDraw.Draw(img)
+    for it in items:
+        kind = it["kind"]
+        if kind == "rect":
+            box = [round(v) for v in it["box"]]
+            if "outline" in it:
+                d.rounded_rectangle(box, radius=it.get("radius") or 0, fill=it["fill"], outline=it["outline"],
+                                    width=it["width"])
+            elif it.get("radius"):
+                d.rounded_rectangle(box, radius=it["radius"], fill=it["fill"])
+            else:
+                d.rectangle(box, fill=it["fill"])
+        elif kind == "ellipse":
+            if "outline" in it:
+                d.ellipse([round(v) for v in it["box"]], fill=it["fill"], outline=it["outline"], width=it["width"])
+            else:
+                d.ellipse([round(v) for v in it["box"]], fill=it["fill"])
+        elif kind == "polygon":
+            d.polygon([(round(x), round(y)) for x, y in it["points"]], fill=it["fill"])
+        elif kind == "line":
+            d.line([(round(x), round(y)) for x, y in it["points"]], fill=it["fill"], width=it["width"],
+                   joint="curve")
+        elif kind == "arc":
+            d.arc([round(v) for v in it["box"]], it["start"], it["end"], fill=it["fill"], width=it["width"])
+        elif kind == "pieslice":
+            d.pieslice([round(v) for v in it["box"]], it["start"], it["end"], fill=it["fill"])
+        else:
+            d.text((round(it["xy"][0]), round(it["xy"][1])), it["text"], font=it["font"], fill=it["fill"],
+                   anchor=it["anchor"])
+    return img
 
 
 def draw_page(page: dict, style: Style | None = None) -> Image.Image:
@@ -381,23 +713,12 @@ def draw_page(page: dict, style: Style | None = None) -> Image.Image:
     c = style.colours()
     height, items, _ = layout_page(page, style)
     img = Image.new("RGB", (style.width, height), c["bg"])
-    d = ImageDraw.Draw(img)
-    for it in items:
-        if it["kind"] == "rect":
-            if it.get("radius"):
-                d.rounded_rectangle([round(v) for v in it["box"]], radius=it["radius"], fill=it["fill"])
-            else:
-                d.rectangle([round(v) for v in it["box"]], fill=it["fill"])
-        elif it["kind"] == "ellipse":
-            d.ellipse([round(v) for v in it["box"]], fill=it["fill"])
-        else:
-            d.text((round(it["xy"][0]), round(it["xy"][1])), it["text"], font=it["font"], fill=it["fill"],
-                   anchor=it["anchor"])
-    return img
+    return draw_items(img, items)
 
 
 def transcribe_page(page: dict, style: Style | None = None) -> list[dict]:
-    """What a careful human transcriber would write down for the page (rows of ``transcribed.csv``)."""
+    """What a careful human transcriber would write down for the page (rows of ``transcribed.csv``): the posts
+    only, never the chrome."""
     style = style or Style()
     _, _, rendered = layout_page(page, style)
     for row, post in zip(rendered, page["posts"]):
@@ -410,6 +731,43 @@ def png_bytes(img: Image.Image) -> bytes:
     """PNG without metadata (no dates, no software tag): same pixels, same bytes."""
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def degrade(img: Image.Image, blur: float | None = None, resample: float | None = None) -> Image.Image:
+    """What a capture goes through on its way to a researcher, deterministically: ``resample`` scales the image
+    down by that factor (e.g. 0.8, bilinear) and back up to its size (bicubic), as a messaging app's
+    re-compression does; ``blur`` is a Gaussian blur of that radius in pixels. Returns a new RGB image."""
+    out = img.convert("RGB")
+    if resample:
+        if not 0.1 <= resample < 1:
+            raise ValueError(f"resample factor {resample!r} must be in [0.1, 1)")
+        w, h = out.size
+        small = out.resize((max(1, round(w * resample)), max(1, round(h * resample))), Image.Resampling.BILINEAR)
+        out = small.resize((w, h), Image.Resampling.BICUBIC)
+    if blur:
+        out = out.filter(ImageFilter.GaussianBlur(blur))
+    return out
+
+
+def capture_bytes(img: Image.Image, fmt: str = "png", quality: int | None = None, blur: float | None = None,
+                  resample: float | None = None) -> bytes:
+    """The bytes of a capture of ``img``: :func:`degrade` (``blur``, ``resample``), then PNG (:func:`png_bytes`)
+    or baseline JPEG (``fmt`` "jpeg"/"jpg", ``quality`` 1-95, default 80; 4:2:0 chroma subsampling as phones
+    save them; no EXIF or other metadata). The same image and settings give the same bytes."""
+    out = degrade(img, blur=blur, resample=resample)
+    kind = fmt.lower().lstrip(".")
+    if kind == "png":
+        if quality is not None:
+            raise ValueError("quality is for JPEG only")
+        return png_bytes(out)
+    if kind not in ("jpeg", "jpg"):
+        raise ValueError(f"unknown capture format {fmt!r}; choose png or jpeg")
+    q = 80 if quality is None else int(quality)
+    if not 1 <= q <= 95:
+        raise ValueError(f"JPEG quality {quality!r} must be in 1..95")
+    buf = io.BytesIO()
+    out.save(buf, format="JPEG", quality=q, subsampling="4:2:0", optimize=False, progressive=False)
     return buf.getvalue()
 
 

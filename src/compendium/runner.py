@@ -41,7 +41,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("screenshots", "01_screenshots.ipynb",
           ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"), (),
-          ("posts.csv", "threads.csv", "ocr_quality.csv", "redacted/"), needs_private=True),
+          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "redacted/"), needs_private=True),
     Stage("transcripts", "02_transcripts.ipynb",
           ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
           ("segments.csv",)),

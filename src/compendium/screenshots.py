@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from compendium import deid, layout, ocr, pseudonyms, redact
+from compendium import deid, layout, ocr, pseudonyms, redact, reread
 from compendium.errors import InputError
 from compendium.files import read_text
 from compendium.tables import write_csv
@@ -45,7 +45,9 @@ POST_COLUMNS = ["post_id", "screenshot_id", "post_index", "depth", "parent_post_
 THREAD_COLUMNS = ["thread_id", "root_post_id", "screenshot_ids", "n_posts", "n_replies", "max_depth",
                   "n_authors", "reactions"]
 QUALITY_COLUMNS = ["screenshot_id", "posts_expected", "posts_found", "cer", "author_accuracy",
-                   "depth_accuracy"]
+                   "depth_accuracy", "chrome_lines", "unassigned_lines"]
+LINE_COLUMNS = ["screenshot_id", "line", "x0", "y0", "x1", "y1", "role", "kind", "post_id", "chars",
+                "ocr_confidence"]
 REVIEW_COLUMNS = ["post_id", "field", "masked", "original"]
 POST_QUALITY_COLUMNS = ["post_id", "screenshot_id", "post_index", "found", "cer", "author_ok", "depth_ok"]
 TRANSCRIBED_COLUMNS = ["screenshot_id", "post_index", "depth", "author", "timestamp", "text", "reactions"]
@@ -153,24 +155,25 @@ def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
     return str(path), words, width
 
 
-def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None):
+def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None, pool=None):
     """OCR every file, yielding ``(path, words, width)`` in file order.
 
     Every file is validated first (:func:`check_image`), so a bad file stops the run before any OCR, named
-    in the error. OCR then runs over ``jobs`` processes; results come back in file order, and a consumer
-    that stops early (a page without a readable post) leaves the rest unread (at most ``2 * jobs`` pages
-    are in flight).
+    in the error. OCR then runs over ``jobs`` processes (or the given ``pool``); results come back in file order,
+    and a consumer that stops early (a page without a readable post) leaves the rest unread (at most
+    ``2 * jobs`` pages are in flight).
     """
     files = [Path(f) for f in files]
     args = [(str(f), engine, None if cache_dir is None else str(cache_dir)) for f in files]
     ocr.check_engine(engine)
-    if jobs <= 1 or len(files) == 1:
+    if pool is None and (jobs <= 1 or len(files) == 1):
         for f in files:
             check_image(f)
         for a in args:
             yield _ocr_one(a)
         return
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(files)))
+    own = pool is None
+    pool = pool or ProcessPoolExecutor(max_workers=min(jobs, len(files)))
     try:
         for fut in [pool.submit(check_image, f) for f in files]:
             fut.result()
@@ -185,7 +188,8 @@ def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_
             for a in itertools.islice(todo, 1):
                 pending.append(pool.submit(_ocr_one, a))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None):
@@ -193,40 +197,64 @@ def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_d
     return list(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir))
 
 
-def parse_pages(results, ids: dict[str, str] | None = None) -> list[tuple[str, list[dict]]]:
+def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
+                lines: dict | None = None) -> list[tuple[str, list[dict]]]:
     """``(path, words, width)`` of each page, in order -> ``[(screenshot_id, posts)]``, with corpus depths.
 
-    A page in which no post can be read (no ``Name · TIME`` header) is an InputError naming the file: it
-    is either not a WITI page or unreadable, and a researcher must look at it. Stops at the first such page.
+    ``is_member`` (is this a roster member's name?) is a cue for headers whose separator was not read
+    (:func:`compendium.layout.read_page`); ``lines``, when given, is filled with each page's OCR lines and their
+    roles (``{screenshot_id: lines}``). A page in which no post can be read (no ``Name · TIME`` header) is an
+    InputError naming the file: it is either not a WITI page or unreadable, and a researcher must look at it.
+    Stops at the first such page.
     """
     pages = []
     for path, words, width in results:
-        posts = layout.parse_page(words, width)
+        posts, page_lines = layout.read_page(words, width, is_member)
         if not posts:
             n = int(words["text"].astype(str).str.strip().astype(bool).sum()) if len(words) else 0
             raise InputError(f"no readable post in screenshot (OCR read {n} line(s) of text but no "
                              "'Name · TIME' post header)", path)
-        pages.append(((ids or {}).get(str(path), Path(path).stem), posts))
+        sid = (ids or {}).get(str(path), Path(path).stem)
+        pages.append((sid, posts))
+        if lines is not None:
+            lines[sid] = page_lines
     layout.assign_depths([p for _, p in pages])
     return pages
 
 
+def line_table(page_lines: dict) -> pd.DataFrame:
+    """Every OCR line of every page with its role (``ocr_lines.csv``): ``screenshot_id, line`` (1-based, reading
+    order), its box, ``role`` (header, body, footer, label, chrome, unassigned), ``kind`` (of chrome: status,
+    title, nav, reply), ``post_id`` (the post that owns it, else empty), ``chars`` and ``ocr_confidence``.
+
+    No text: a line no post owns (a title bar, an unassigned line) may hold a name the roster does not know, so
+    its text is never written; notebook 01 shows such lines as crops of the redacted image."""
+    rows = []
+    for sid, lines in page_lines.items():
+        for k, ln in enumerate(lines, 1):
+            rows.append({"screenshot_id": sid, "line": k, "x0": int(ln["x0"]), "y0": int(ln["y0"]),
+                         "x1": int(ln["x1"]), "y1": int(ln["y1"]), "role": ln["role"], "kind": ln["kind"],
+                         "post_id": f"{sid}#{ln['post_index']}" if ln["post_index"] else "",
+                         "chars": len(ln["text"]), "ocr_confidence": round(float(ln["conf"]), 3)})
+    return pd.DataFrame(rows, columns=LINE_COLUMNS)
+
+
+def count_lines(quality: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """``ocr_quality`` with each page's ``chrome_lines`` and ``unassigned_lines`` (from :func:`line_table`)."""
+    q = quality.copy()
+    for col, role in (("chrome_lines", "chrome"), ("unassigned_lines", "unassigned")):
+        n = lines[lines["role"] == role].groupby("screenshot_id").size()
+        q[col] = q["screenshot_id"].map(n).fillna(0).astype(int)
+    return q[QUALITY_COLUMNS]
+
+
+def unassigned(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines no post owns and no chrome rule explains: what a researcher should look at."""
+    return lines[lines["role"] == "unassigned"].reset_index(drop=True)
+
+
 def _mask(s: str) -> str:
     return " ".join(w[0] + "*" * (len(w) - 1) for w in str(s).split())
-
-
-def _part_spans(parts: list[dict], spans: list[tuple[int, int]]) -> list[list[int]]:
-    """Boxes covering character spans of the text made by joining ``parts`` with single spaces."""
-    boxes, pos = [], 0
-    for part in parts:
-        t = layout.normalise(part["text"])
-        a0, a1 = pos, pos + len(t)
-        for s, e in spans:
-            lo, hi = max(s, a0), min(e, a1)
-            if lo < hi:
-                boxes.append(redact.span_box([part["x0"], part["y0"], part["x1"], part["y1"]], t, lo - a0, hi - a0))
-        pos = a1 + 1
-    return boxes
 
 
 def _header_name_end(parts: list[dict]) -> int:
@@ -249,7 +277,7 @@ def gate_boxes(words: pd.DataFrame, gate) -> list[list[int]]:
         text = " ".join(layout.normalise(p["text"]) for p in line["parts"])
         spans = [(a, b) for a, b, _kind in gate.spans(text)]
         if spans:
-            boxes += _part_spans(line["parts"], spans)
+            boxes += redact.part_spans(line["parts"], spans)
     return boxes
 
 
@@ -257,7 +285,7 @@ def identifier_boxes(post: dict, roster) -> list[list[int]]:
     """Boxes of the author's name and handle in the header and of mentions in the body."""
     boxes = []
     if post["author_raw"] and pseudonyms.match_author(post["author_raw"], roster)[0] != pseudonyms.ANONYMOUS:
-        boxes += _part_spans(post["header_parts"], [(0, _header_name_end(post["header_parts"]))])
+        boxes += redact.part_spans(post["header_parts"], [(0, _header_name_end(post["header_parts"]))])
     lines = post["body_lines"]
     joined, offsets, pos = [], [], 0
     for ln in lines:
@@ -268,7 +296,7 @@ def identifier_boxes(post: dict, roster) -> list[list[int]]:
     spans = pseudonyms.identifier_spans(" ".join(joined), roster)
     for ln, off, t in zip(lines, offsets, joined):
         local = [(max(0, s - off), min(len(t), e - off)) for s, e in spans if s < off + len(t) and e > off]
-        boxes += _part_spans(ln["parts"], local)
+        boxes += redact.part_spans(ln["parts"], local)
     return boxes
 
 
@@ -351,8 +379,11 @@ def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool =
             "review": pd.DataFrame(review, columns=REVIEW_COLUMNS), "redact_boxes": redact_boxes}
 
 
-def _redact_one(task) -> None:
-    redact.redact_image(*task)
+def _redact_one(task) -> list[dict]:
+    """Redact one page, then re-read it (:mod:`compendium.reread`): the gate's hits on the fresh reading."""
+    image_path, boxes, out_path, gate, engine, mode, cache_dir = task
+    redact.redact_image(image_path, boxes, out_path)
+    return reread.check_image(out_path, boxes, gate, engine=engine, mode=mode, cache_dir=cache_dir)
 
 
 def read_transcribed(path) -> pd.DataFrame:
@@ -373,14 +404,20 @@ def read_transcribed(path) -> pd.DataFrame:
 
 
 def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
-            cache_dir=None, show_originals: bool = False, allow_path=None) -> dict[str, pd.DataFrame]:
+            cache_dir=None, show_originals: bool = False, allow_path=None, reread_mode: str = "bands"
+            ) -> dict[str, pd.DataFrame]:
     """Run the screenshots stage; see the module docstring. ``allow_path`` is the corpus's reviewed allow-list
     (``deid_allow.yml``), honoured by the redaction of what the gate finds on any line (:func:`gate_boxes`).
+    ``reread_mode`` is what the redaction check re-reads (:mod:`compendium.reread`: ``bands`` or ``page``).
 
-    Returns ``posts``, ``threads``, ``ocr_quality``, ``review`` and ``post_quality`` (per post: character
-    error rate, author and depth right; empty without a transcription). Only ``posts``, ``threads`` and
-    ``ocr_quality`` are written, with the redacted images.
+    Returns ``posts``, ``threads``, ``ocr_quality``, ``ocr_lines``, ``review`` and ``post_quality`` (per post:
+    character error rate, author and depth right; empty without a transcription). ``posts``, ``threads``,
+    ``ocr_quality`` and ``ocr_lines`` are written, with the redacted images. If a fresh OCR of a redacted image
+    still reads an identifier, InputError names the page and nothing is written (redacted images already
+    written are removed).
     """
+    if reread_mode not in reread.MODES:
+        raise InputError(f"unknown value {reread_mode!r}; choose from {', '.join(reread.MODES)}", "parameter reread")
     shots = find_screenshots(screenshot_dir)
     files = [s.path for s in shots]
     ids = {str(s.path): s.screenshot_id for s in shots}
@@ -388,42 +425,54 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     roster = pseudonyms.roster_from_frame(roster_table, str(roster_path))
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
     page_words: dict[str, pd.DataFrame] = {}
+    page_lines: dict[str, list] = {}
 
     def keep_words(results):
         for path, words, width in results:
             page_words[ids.get(str(path), Path(path).stem)] = words
             yield path, words, width
 
-    with contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir)) as results:
-        pages = parse_pages(keep_words(results), ids)
-    tab = tabulate(pages, roster, show_originals=show_originals)
+    def is_member(name: str) -> bool:
+        return pseudonyms.match_author(name, roster)[0] != pseudonyms.UNKNOWN
+
     allow = deid.load_allow(allow_path) if allow_path is not None and Path(allow_path).is_file() else None
     gate = deid.Gate(roster_table, allow)
-    for sid, words in page_words.items():
-        tab["redact_boxes"].setdefault(sid, []).extend(gate_boxes(words, gate))
+    out_dir = Path(out_dir)
+    parallel = jobs > 1 and len(files) > 1
+    with contextlib.ExitStack() as stack:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(files))) if parallel else None
+        if pool is not None:   # one pool for the OCR, the redaction and its check (each worker loads the models once)
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        results = stack.enter_context(contextlib.closing(
+            iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir, pool=pool)))
+        pages = parse_pages(keep_words(results), ids, is_member=is_member, lines=page_lines)
+        tab = tabulate(pages, roster, show_originals=show_originals)
+        for sid, words in page_words.items():
+            tab["redact_boxes"].setdefault(sid, []).extend(gate_boxes(words, gate))
+        tasks = [(s.path, tab["redact_boxes"].get(s.screenshot_id, []), reread.redacted_path(out_dir, s.screenshot_id),
+                  gate, engine, reread_mode, cache_dir) for s in shots]
+        found = list(pool.map(_redact_one, tasks)) if pool is not None else [_redact_one(t) for t in tasks]
+    for s, hits in zip(shots, found):
+        if hits:
+            for t in tasks:
+                t[2].unlink(missing_ok=True)
+            raise InputError(reread.describe(s.screenshot_id, hits), s.path)
     posts = tab["posts"]
+    lines = line_table(page_lines)
     if transcribed is not None:
         quality = score(posts, transcribed, roster)
         post_quality = score_posts(posts, transcribed, roster)
     else:
         quality = unscored(posts)
         post_quality = pd.DataFrame(columns=POST_QUALITY_COLUMNS)
-
-    out_dir = Path(out_dir)
-    tasks = [(s.path, tab["redact_boxes"].get(s.screenshot_id, []), out_dir / "redacted" / f"{s.screenshot_id}.png")
-             for s in shots]
-    if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-            list(pool.map(_redact_one, tasks))
-    else:
-        for t in tasks:
-            _redact_one(t)
+    quality = count_lines(quality, lines)
     posts = posts.drop(columns=["text_raw"])
     write_csv(posts, out_dir / "posts.csv")
     write_csv(tab["threads"], out_dir / "threads.csv")
     write_csv(quality, out_dir / "ocr_quality.csv")
-    return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "review": tab["review"],
-            "post_quality": post_quality}
+    write_csv(lines, out_dir / "ocr_lines.csv")
+    return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "ocr_lines": lines,
+            "review": tab["review"], "post_quality": post_quality}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -522,15 +571,26 @@ def crop_post(post, redacted_dir, pad: int = 12):
     ``redacted/`` folder: crops are never taken from the private originals, so what a notebook shows (and
     a report keeps) has every identifier filled.
     """
+    return crop_box(post["screenshot_id"], post_box(post["boxes"], pad), redacted_dir)
+
+
+def crop_line(line, redacted_dir, pad: int = 12):
+    """The region of one OCR line (a row of ``ocr_lines.csv``) on its **redacted** screenshot (see :func:`crop_post`)."""
+    box = (max(0, int(line["x0"]) - pad), max(0, int(line["y0"]) - pad), int(line["x1"]) + pad, int(line["y1"]) + pad)
+    return crop_box(line["screenshot_id"], box, redacted_dir)
+
+
+def crop_box(screenshot_id: str, box, redacted_dir):
+    """``box`` (x0, y0, x1, y1) cut out of ``redacted_dir/ID.png``; only the stage's redacted/ folder is accepted."""
     from PIL import Image
 
     redacted_dir = Path(redacted_dir)
     if redacted_dir.name != "redacted":
         raise InputError("crops are taken from the stage's redacted/ folder only, never from the private "
                          "screenshots", redacted_dir)
-    path = redacted_dir / f"{post['screenshot_id']}.png"
+    path = redacted_dir / f"{screenshot_id}.png"
     if not path.is_file():
         raise InputError("redacted screenshot not found (run the screenshots stage first)", path)
-    x0, y0, x1, y1 = post_box(post["boxes"], pad)
+    x0, y0, x1, y1 = box
     with Image.open(path) as im:
         return im.crop((x0, y0, min(x1, im.width), min(y1, im.height))).convert("RGB")

@@ -1,0 +1,103 @@
+"""The screenshots stage checks its own redaction (issue 9, Build 4): a fresh OCR of each redacted image, through
+the de-identification gate. These tests switch the redactor off (or make it miss) and prove the check stops the
+stage, with one line naming the page and nothing left behind; and they compare the two re-read modes."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from compendium import deid, redact, reread, screenshots
+from compendium.errors import InputError
+from compendium.render import png_bytes
+
+from conftest import RAW
+
+pytestmark = pytest.mark.slow
+
+ROSTER = RAW / "private" / "roster.csv"
+SHOTS = RAW / "private" / "screenshots"
+PAGES = ("WITI-003", "WITI-006", "WITI-022")   # names in headers, first names and handles in the text, dark theme
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One OCR cache for the module: the pages are read once, each test's re-read is fresh (never cached)."""
+    return tmp_path_factory.mktemp("ocr-cache")
+
+
+@pytest.fixture()
+def shots(tmp_path):
+    d = tmp_path / "shots"
+    d.mkdir()
+    for sid in PAGES:
+        shutil.copyfile(SHOTS / f"{sid}.png", d / f"{sid}.png")
+    return d
+
+
+def _copy_only(image_path, boxes, out_path):
+    """A redactor switched off: the page is written as it is."""
+    with Image.open(image_path) as im:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(png_bytes(im.convert("RGB")))
+    return out_path
+
+
+_REDACT = redact.redact_image
+
+
+def _headers_only(image_path, boxes, out_path):
+    """A redactor that fills only the first box it is given (a careless one): names in the text stay."""
+    return _REDACT(image_path, boxes[:1], out_path)
+
+
+@pytest.mark.parametrize("mode", reread.MODES)
+@pytest.mark.parametrize("redactor", [_copy_only, _headers_only])
+def test_the_check_stops_a_stage_whose_redaction_fails(tmp_path, shots, cache, monkeypatch, mode, redactor):
+    monkeypatch.setattr(redact, "redact_image", redactor)
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as exc:
+        screenshots.process(shots, ROSTER, out, cache_dir=cache, jobs=1, reread_mode=mode)
+    msg = str(exc.value)
+    assert "redaction check failed" in msg and "WITI-003" in msg, msg
+    assert "identifier" in msg
+    for name in deid.load_roster(ROSTER)["display_name"]:
+        assert name not in msg and name.split()[0] not in msg.split("'")[1:2]
+    assert not list(out.rglob("*.png")), "a redacted image that failed the check must not stay"
+    assert not (out / "posts.csv").exists()
+
+
+def test_the_check_passes_a_good_redaction_in_both_modes(tmp_path, shots, cache):
+    for mode in reread.MODES:
+        out = tmp_path / mode
+        res = screenshots.process(shots, ROSTER, out, cache_dir=cache, jobs=1, reread_mode=mode)
+        assert sorted(p.stem for p in (out / "redacted").glob("*.png")) == list(PAGES)
+        assert len(res["posts"]) > 10
+
+
+def test_bands_cover_every_line_with_an_identifier(shots, cache):
+    """The bands the check re-reads hold every line on which the first reading found an identifier."""
+    gate = deid.load_gate(ROSTER)
+    for path, words, _ in screenshots.iter_read(sorted(shots.glob("*.png")), cache_dir=cache):
+        boxes = screenshots.gate_boxes(words, gate)
+        spans = reread.bands(boxes, 10_000)
+        found = reread.hits(screenshots.layout.group_lines(words), gate)
+        assert found, path
+        for h in found:
+            assert any(y0 <= h["y0"] and h["y1"] <= y1 for y0, y1 in spans), (path, h)
+
+
+def test_bands_merge_and_map_back():
+    boxes = [[10, 100, 200, 140], [300, 150, 400, 190], [10, 600, 90, 640]]
+    spans = reread.bands(boxes, 1000)
+    assert spans == [(78, 212), (578, 662)]
+    arr = np.full((1000, 400, 3), 255, np.uint8)
+    arr[600:640, 10:90] = 0
+    img, where = reread.collage(arr, spans)
+    assert img.shape[1] == 400 and img.shape[0] >= 400
+    assert where == [(0, 78), (134 + 24, 578)]
+    assert reread._page_y(where[1][0] + 22, where) == 600
+    assert (img[where[1][0] + 22] == 0).any()
