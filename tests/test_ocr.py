@@ -191,3 +191,35 @@ def test_image_scans_equal_the_plain_numpy_formulas():
         assert ocr.has_ink(arr) == bool(span > 40)
         lum = arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         assert ocr.is_dark(arr) == (float(np.median(lum)) < 128)
+
+
+def test_table_detection_preprocessing_is_bit_identical():
+    """The detector's normalisation read from a table (ocr._fast_det_preprocess) gives RapidOCR's own float32
+    values bit for bit, on a committed page and on random pixels."""
+    import numpy as np
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    from conftest import RAW
+
+    table = ocr._fast_det_preprocess()
+    rng = np.random.default_rng(3)
+    for img in (ocr.load_image(RAW / "private" / "screenshots" / "WITI-004.png")[0],
+                rng.integers(0, 256, (517, 389, 3), dtype=np.uint8)):
+        plain, fast = DetPreProcess(736, "min"), DetPreProcess(736, "min")
+        fast.__class__ = table
+        a, b = plain(img), fast(img)
+        assert a.dtype == b.dtype == np.float32 and a.shape == b.shape
+        assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def test_ink_gaps_median_from_histogram():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    for shape in ((31, 200, 3), (48, 999, 3), (2, 3, 3)):
+        crop = rng.integers(0, 256, shape, dtype=np.uint8)
+        crop[:, : shape[1] // 2] = 250
+        g = crop.astype(np.int16)
+        ref = np.median(g.reshape(-1, 3), axis=0)
+        got = np.array([ocr.median_u8(np.ascontiguousarray(crop[..., c])) for c in range(3)])
+        assert np.array_equal(ref, got)

@@ -140,16 +140,38 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(d[::2], d[1::2])]
 
 
+def _kth(cum: np.ndarray, k: int) -> int:
+    """The ``k``-th smallest value (0-based) of integer data given the cumulative histogram ``cum``."""
+    return int(np.searchsorted(cum, k + 1))
+
+
+def percentile_u8(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) of integer data in 0..255, read off its histogram: the
+    same float, bit for bit (numpy's own interpolation formula), without sorting."""
+    cum = np.bincount(values.ravel(), minlength=256).cumsum()
+    n = int(cum[-1])
+    idx = q / 100 * (n - 1)
+    lo = int(np.floor(idx))
+    a, b = np.float64(_kth(cum, lo)), np.float64(_kth(cum, min(lo + 1, n - 1)))
+    t = np.float64(idx - lo)
+    diff = b - a
+    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+
+
 def ink_mask(region: np.ndarray) -> np.ndarray:
     """Pixels of ``region`` (H x W x 3, uint8) that are ink: they differ from the background (the median colour)
     by more than a threshold set between the background noise and the contrast of the text."""
+    from .ocr import median_u8
+
     g = region[..., :3].astype(np.int16)
-    bg = np.median(g.reshape(-1, 3), axis=0)
+    if g.size == 0:
+        return np.zeros(region.shape[:2], dtype=bool)
+    bg = np.array([median_u8(np.ascontiguousarray(region[..., c])) for c in range(3)])  # = np.median per channel
     dist = np.abs(g - bg).max(axis=2)
-    if dist.size == 0:
-        return dist.astype(bool)
-    contrast = float(np.percentile(dist, 99.5))
-    noise = float(np.percentile(dist, 60))     # most pixels of a text line are background
+    d8 = np.minimum(np.ceil(dist), 255).astype(np.uint8)   # for the histogram; exact where dist is whole
+    whole = bool(np.all(d8 == dist))
+    contrast = percentile_u8(d8, 99.5) if whole else float(np.percentile(dist, 99.5))
+    noise = percentile_u8(d8, 60) if whole else float(np.percentile(dist, 60))   # most pixels: background
     thr = max(0.3 * contrast, noise + 16.0, 24.0)
     return dist > thr
 
@@ -603,10 +625,10 @@ def fill_colour(img: Image.Image) -> tuple[int, int, int]:
     return (0, 0, 0) if float(np.median(arr)) >= 128 else (200, 200, 200)
 
 
-def resolve_boxes(arr: np.ndarray, boxes) -> list[list[int]]:
-    """Every request as a box ``[x0, y0, x1, y1]`` (inclusive pixel bounds): a :class:`Span` measured on the
-    page ``arr`` (all on the unredacted pixels), a plain box as given. Sorted, duplicates dropped."""
-    out = set()
+def measure_boxes(arr: np.ndarray, boxes) -> list[list[int]]:
+    """Each request as a box ``[x0, y0, x1, y1]`` (inclusive pixel bounds), in the order given: a :class:`Span`
+    measured on the page ``arr`` (the unredacted pixels), a plain box as given."""
+    out = []
     for b in boxes:
         if isinstance(b, Span):
             box = measure_span(arr, b)
@@ -615,20 +637,29 @@ def resolve_boxes(arr: np.ndarray, boxes) -> list[list[int]]:
                 p = max(2, (y1 - y0) // 8)
                 box = [x0 - p, y0 - p, x1 + p, y1 + p]
         else:
-            box = [int(v) for v in b]
-        out.add(tuple(int(v) for v in box))
-    return [list(b) for b in sorted(out)]
+            box = b
+        out.append([int(v) for v in box[:4]])
+    return out
 
 
-def redact_image(image_path, boxes, out_path) -> Path:
-    """Write a copy of ``image_path`` with every request in ``boxes`` filled solid, to ``out_path``.
+def resolve_boxes(arr: np.ndarray, boxes) -> list[list[int]]:
+    """:func:`measure_boxes`, sorted, duplicates dropped: the boxes to fill."""
+    return [list(b) for b in sorted({tuple(b) for b in measure_boxes(arr, boxes)})]
+
+
+def redact_image(image, boxes, out_path) -> Path:
+    """Write a copy of ``image`` (a path, or the page as an upright RGB array) with every request in ``boxes``
+    filled solid, to ``out_path``.
 
     ``boxes`` holds :class:`Span` requests (measured on this image's pixels, :func:`measure_span`) or plain
     boxes ``[x0, y0, x1, y1]`` (filled as given, bounds included)."""
     from .ocr import upright
 
-    with Image.open(image_path) as im:
-        img = upright(im).convert("RGB")   # the pixels only: a JPEG's EXIF (camera, place, time) is not copied
+    if isinstance(image, np.ndarray):
+        img = Image.fromarray(np.ascontiguousarray(image[..., :3]), "RGB")
+    else:
+        with Image.open(image) as im:
+            img = upright(im).convert("RGB")   # the pixels only: a JPEG's EXIF (camera, place, time) is not copied
     colour = fill_colour(img)
     resolved = resolve_boxes(np.asarray(img), boxes)
     d = ImageDraw.Draw(img)

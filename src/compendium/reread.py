@@ -1,21 +1,23 @@
-"""The redaction check: a fresh OCR of each redacted screenshot, its text passed through the de-identification gate.
+"""The redaction check: the screenshots stage reads what it redacted again, and passes the text through the gate.
 
-A redacted image is only safe if nobody can read a name in it, so the screenshots stage does not trust its own
-boxes: after writing ``redacted/ID.png`` it reads the image again with the same OCR engine (a new detection of the
-text lines and a new recognition of each) and hands every line it reads to :class:`compendium.deid.Gate`. One
-identifier read is one too many: the stage stops with a line naming the page, and no output is moved into place.
+A redacted image is only safe if nobody can read a name in it, so the stage does not trust its own boxes: after
+writing ``redacted/ID.png`` it reads the image again with the same OCR engine and hands the text to
+:class:`compendium.deid.Gate`. One identifier read is one too many: the stage stops with a line naming the page,
+and nothing is moved into place.
 
-What is re-read. Redaction changes pixels only inside its boxes, so a full-page re-read would spend most of its
-time reading lines whose pixels are the capture's own, whose first reading the gate has already passed. The check
-re-reads every **band** of the redacted page that held an identifier in the first reading or that a box touched
-(:func:`bands`: the full width of the page, from half a line above to half a line below each box's line, bands
-that overlap merged), stacked into one image (:func:`collage`) and read with a fresh detection and recognition: this is where a box that is too small, misplaced or
-missing leaves something readable. Where no identifier was found and no box was drawn the bytes are those of the
-capture, and the first reading of them is what the check would find again. ``mode="page"`` (the notebook
-parameter ``reread=page``) re-reads whole pages instead; tests/test_reread.py compares the two on committed pages.
+What is read again (``mode``, the notebook parameter ``reread``):
 
-Because the bands come from what the first reading found, not from what was filled, a run whose redaction is
-switched off (or fills nothing) is stopped: the names are still there when the bands are read again.
+- ``boxes`` (the default): every place where the first reading found an identifier, measured on the capture's own
+  pixels as the redactor measures it (:func:`regions`: the identifier's glyph run, widened by about two
+  characters each side, neighbouring places on a line joined), read from the **redacted** image by the
+  recogniser (:func:`compendium.ocr.read_regions`). This is where a box that is too small, misplaced, turned or
+  missing leaves a name readable. Everywhere else the redacted page's pixels are the capture's own, whose first
+  reading the gate has already passed.
+- ``page``: a fresh OCR of the whole redacted page (detection and recognition), about as long as the first reading.
+
+Because the places come from what the first reading *found*, not from what was filled, a run whose redaction is
+switched off (or fills the wrong places) is stopped: the names are still there when those places are read again
+(tests/test_reread.py).
 """
 
 from __future__ import annotations
@@ -25,92 +27,73 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from compendium import deid, layout, ocr
+from compendium import deid, layout, ocr, redact
 
-MODES = ("bands", "page")
-
-
-def line_box(box) -> tuple[int, int, int, int]:
-    """The OCR line a redaction request belongs to: ``line_box`` of a span request (see :mod:`compendium.redact`),
-    else the box itself (``[x0, y0, x1, y1]``)."""
-    b = getattr(box, "line_box", None)
-    if b is None and isinstance(box, dict):
-        b = box.get("line_box")
-    b = box if b is None else b
-    return tuple(int(v) for v in b[:4])
+MODES = ("boxes", "page")
 
 
-def bands(boxes, height: int) -> list[tuple[int, int]]:
-    """Horizontal bands ``(y0, y1)`` of a page to re-read: each box's line, half a line up and down, merged."""
-    spans = []
-    for b in boxes:
-        _, y0, _, y1 = line_box(b)
-        pad = max(4, (y1 - y0) // 2 + 2)
-        spans.append((max(0, y0 - pad), min(height, y1 + pad)))
-    merged: list[list[int]] = []
-    for y0, y1 in sorted(spans):
-        if merged and y0 <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], y1)
+def regions(boxes, measured) -> list[list[int]]:
+    """Where to read again: for each redaction request, its box as measured on the capture's pixels (``measured``,
+    :func:`compendium.redact.measure_boxes`) joined with the estimate from character counts (so that a measurement
+    gone wrong cannot move the place away from the name), widened by about two characters (one line height) each
+    side and a quarter of a line up and down; places that overlap on a line are joined."""
+    out: list[list[int]] = []
+    for b, (x0, y0, x1, y1) in zip(boxes, measured):
+        if isinstance(b, redact.Span):
+            ex0, ey0, ex1, ey1 = redact.span_box(b.line_box, b.text, b.start, b.end)
+            if min(y1, ey1) > max(y0, ey0):   # the same line: one place
+                x0, y0, x1, y1 = min(x0, ex0), min(y0, ey0), max(x1, ex1), max(y1, ey1)
+        h = max(8, y1 - y0)
+        r = [max(0, x0 - h), max(0, y0 - h // 4), x1 + h, y1 + h // 4]
+        for o in out:
+            same_line = min(o[3], r[3]) - max(o[1], r[1]) > 0.5 * min(o[3] - o[1], r[3] - r[1])
+            if same_line and r[0] <= o[2] and o[0] <= r[2]:
+                o[:] = [min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3])]
+                break
         else:
-            merged.append([y0, y1])
-    return [(a, b) for a, b in merged if b - a >= 8]
+            out.append(r)
+    return sorted(out, key=lambda b: (b[1], b[0]))
 
 
-def read_lines(arr: np.ndarray, engine: str = "rapidocr", cache_dir=None) -> list[dict]:
-    """An OCR of an RGB array: its lines (``layout.group_lines``). With ``cache_dir`` the reading is cached by the
-    array's bytes like any other (the same pixels read the same; the gate is applied afresh to it every time)."""
-    return layout.group_lines(ocr.read_words(np.ascontiguousarray(arr), engine=engine, cache_dir=cache_dir))
-
-
-def hits(lines: list[dict], gate: deid.Gate) -> list[dict]:
-    """What the gate finds on each line: ``[{y0, y1, kind, masked}]`` (the identifier itself never leaves)."""
+def hits(texts, gate: deid.Gate, where=None) -> list[dict]:
+    """What the gate finds in each text read: ``[{y0, y1, kind, masked}]`` (the identifier itself never leaves);
+    ``where`` gives each text's box on the page (for the message)."""
     out = []
-    for ln in lines:
-        text = " ".join(layout.normalise(p["text"]) for p in ln["parts"])
+    for k, text in enumerate(texts):
+        text = layout.normalise(text)
+        y0, y1 = (where[k][1], where[k][3]) if where is not None else (0, 0)
         for a, b, kind in gate.spans(text):
-            out.append({"y0": int(ln["y0"]), "y1": int(ln["y1"]), "kind": kind, "masked": deid.mask(text[a:b])})
+            out.append({"y0": int(y0), "y1": int(y1), "kind": kind, "masked": deid.mask(text[a:b])})
     return out
 
 
-def collage(arr: np.ndarray, spans: list[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """The bands of a page stacked into one image, a blank gap (the page's background colour) between them, padded
-    at the bottom to at least the page's width, so that the OCR engine reads it as it reads a page (its text
-    detector scales an image by its shorter side). Returns the image and ``(collage_y, page_y)`` of each band."""
-    bg = np.array([ocr.median_u8(p) for p in ocr._planes(arr)], dtype=np.uint8)
-    gap = 24
-    parts, where, y = [], [], 0
-    for y0, y1 in spans:
-        parts += [arr[y0:y1], np.broadcast_to(bg, (gap, arr.shape[1], 3))]
-        where.append((y, y0))
-        y += (y1 - y0) + gap
-    if y < arr.shape[1]:
-        parts.append(np.broadcast_to(bg, (arr.shape[1] - y, arr.shape[1], 3)))
-    return np.ascontiguousarray(np.concatenate(parts)), where
+def page_array(path) -> np.ndarray:
+    """The page at ``path`` as an RGB array, upright (a JPEG's EXIF orientation applied, as for OCR and redaction)."""
+    with Image.open(path) as im:
+        return np.asarray(ocr.upright(im).convert("RGB"))
 
 
-def _page_y(y: int, where: list[tuple[int, int]]) -> int:
-    cy, py = max(((c, p) for c, p in where if c <= y), default=(0, 0))
-    return py + (y - cy)
-
-
-def check_image(path, boxes, gate: deid.Gate, engine: str = "rapidocr", mode: str = "bands",
+def check_image(redacted, places, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes",
                 cache_dir=None) -> list[dict]:
-    """Re-read the redacted image at ``path`` (its bands, or the whole page) and return the gate's hits, each
-    with the ``y0, y1`` of its line on the page."""
+    """Read the redacted image again (``places``, from :func:`regions`, or the whole page) and return the gate's
+    hits, each with the ``y0, y1`` of where it was read."""
     if mode not in MODES:
         raise ValueError(f"unknown re-read mode {mode!r}; choose from {', '.join(MODES)}")
-    with Image.open(path) as im:
-        arr = np.asarray(im.convert("RGB"))
+    arr = page_array(redacted)
     if mode == "page":
-        return hits(read_lines(arr, engine, cache_dir), gate)
-    spans = bands(boxes, arr.shape[0])
-    if not spans:
-        return []
-    img, where = collage(arr, spans)
-    found = hits(read_lines(img, engine, cache_dir), gate)
-    for h in found:
-        h["y0"], h["y1"] = _page_y(h["y0"], where), _page_y(h["y1"], where)
-    return found
+        lines = layout.group_lines(ocr.read_words(arr, engine=engine, cache_dir=cache_dir))
+        return hits([" ".join(p["text"] for p in ln["parts"]) for ln in lines], gate,
+                    [(ln["x0"], ln["y0"], ln["x1"], ln["y1"]) for ln in lines])
+    return hits(ocr.read_regions(arr, places, engine), gate, places)
+
+
+def redact_and_check(image_path, boxes, out_path, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes",
+                     cache_dir=None) -> list[dict]:
+    """Redact one page (the boxes measured once on its pixels) and read the written image again: the gate's hits."""
+    original = page_array(image_path)
+    measured = redact.measure_boxes(original, boxes)
+    redact.redact_image(original, sorted({tuple(b) for b in measured}), out_path)
+    return check_image(out_path, regions(boxes, measured), gate, engine=engine, mode=mode, cache_dir=cache_dir)
 
 
 def describe(screenshot_id: str, found: list[dict]) -> str:

@@ -4,7 +4,7 @@
             cache_dir=None) -> {"posts", "threads", "ocr_quality", "review", "post_quality"}
 
 Steps: find the screenshots (:func:`find_screenshots`: every PNG or JPEG, ids from ``screenshots.csv`` or the file
-names) and validate each (:func:`check_image`: a bad file stops the run before any OCR, named in the error) -> OCR (in parallel over ``jobs`` processes, cached by image hash; a page without a readable post
+names) and validate each (headers first, then each page's pixels as it is read: a bad file stops the run, named in the error, before anything is written) -> OCR (in parallel over ``jobs`` processes, cached by image hash; a page without a readable post
 stops the run) -> layout (posts on each page; one indentation model for the corpus; threads across pages) ->
 pseudonyms (authors and mentions -> roster pseudonyms; unknown names masked and listed for review) -> redaction
 (solid boxes over names, handles and mentions) -> tables. With a hand transcription (``transcribed.csv``) the
@@ -146,37 +146,37 @@ def check_image(path) -> int:
 
 
 def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
+    """Validate one page (:func:`check_image`, on the pixels it decodes once) and read it."""
     path, engine, cache_dir = args
-    words = ocr.read_words(path, engine=engine, cache_dir=cache_dir)
-    from PIL import Image
-
-    with Image.open(path) as im:
-        width = ocr.upright_size(im)[0]
-    return str(path), words, width
+    arr, data = ocr.load_image(path)
+    if not ocr.has_ink(arr):
+        raise InputError("blank image: nothing is drawn on it, so there is no post to read", path)
+    words = ocr.read_words(path, engine=engine, cache_dir=cache_dir, loaded=(arr, data))
+    return str(path), words, int(arr.shape[1])
 
 
 def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_dir=None, pool=None):
     """OCR every file, yielding ``(path, words, width)`` in file order.
 
-    Every file is validated first (:func:`check_image`), so a bad file stops the run before any OCR, named
-    in the error. OCR then runs over ``jobs`` processes (or the given ``pool``); results come back in file order,
-    and a consumer that stops early (a page without a readable post) leaves the rest unread (at most
-    ``2 * jobs`` pages are in flight).
+    Every file's header is checked first (:func:`compendium.ocr.check_header`: not an image, empty, a
+    decompression bomb), so such a file stops the run before any OCR, named in the error; each page is then
+    validated as it is read (:func:`check_image`: corrupt, truncated, blank), and a bad one stops the run when
+    its turn comes, before anything is written. OCR runs over ``jobs`` processes (or the given ``pool``);
+    results come back in file order, and a consumer that stops early (a page without a readable post) leaves
+    the rest unread (at most ``2 * jobs`` pages are in flight).
     """
     files = [Path(f) for f in files]
     args = [(str(f), engine, None if cache_dir is None else str(cache_dir)) for f in files]
     ocr.check_engine(engine)
+    for f in files:
+        ocr.check_header(f)
     if pool is None and (jobs <= 1 or len(files) == 1):
-        for f in files:
-            check_image(f)
         for a in args:
             yield _ocr_one(a)
         return
     own = pool is None
     pool = pool or ProcessPoolExecutor(max_workers=min(jobs, len(files)))
     try:
-        for fut in [pool.submit(check_image, f) for f in files]:
-            fut.result()
         # a window of 2 x jobs pages in flight keeps every worker busy although results are taken in
         # order, and bounds what is read in vain after a bad page (an executor starts what it is given)
         pending, todo = deque(), iter(args)
@@ -198,12 +198,13 @@ def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_d
 
 
 def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
-                lines: dict | None = None) -> list[tuple[str, list[dict]]]:
+                lines: dict | None = None, on_page=None) -> list[tuple[str, list[dict]]]:
     """``(path, words, width)`` of each page, in order -> ``[(screenshot_id, posts)]``, with corpus depths.
 
     ``is_member`` (is this a roster member's name?) is a cue for headers whose separator was not read
     (:func:`compendium.layout.read_page`); ``lines``, when given, is filled with each page's OCR lines and their
-    roles (``{screenshot_id: lines}``). A page in which no post can be read (no ``Name · TIME`` header) is an
+    roles (``{screenshot_id: lines}``); ``on_page(screenshot_id, path, words, posts)``, when given, is called as
+    each page is parsed (the stage starts its redaction there). A page in which no post can be read (no ``Name · TIME`` header) is an
     InputError naming the file: it is either not a WITI page or unreadable, and a researcher must look at it.
     Stops at the first such page.
     """
@@ -218,6 +219,8 @@ def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
         pages.append((sid, posts))
         if lines is not None:
             lines[sid] = page_lines
+        if on_page is not None:
+            on_page(sid, path, words, posts)
     layout.assign_depths([p for _, p in pages])
     return pages
 
@@ -281,10 +284,18 @@ def gate_boxes(words: pd.DataFrame, gate) -> list[list[int]]:
     return boxes
 
 
+def page_boxes(posts: list[dict], words: pd.DataFrame, roster, gate) -> list:
+    """What to redact on one page: the names, handles and mentions of its posts (:func:`identifier_boxes`) and
+    whatever the gate finds on any of its lines (:func:`gate_boxes`)."""
+    return [b for p in posts for b in identifier_boxes(p, roster)] + gate_boxes(words, gate)
+
+
 def identifier_boxes(post: dict, roster) -> list[list[int]]:
-    """Boxes of the author's name and handle in the header and of mentions in the body."""
+    """Boxes of the author's name and handle in the header and of mentions in the body (of a post as
+    :func:`compendium.layout.read_page` parsed it)."""
     boxes = []
-    if post["author_raw"] and pseudonyms.match_author(post["author_raw"], roster)[0] != pseudonyms.ANONYMOUS:
+    author = post.get("author_raw", post["author"])
+    if author and pseudonyms.match_author(author, roster)[0] != pseudonyms.ANONYMOUS:
         boxes += redact.part_spans(post["header_parts"], [(0, _header_name_end(post["header_parts"]))])
     lines = post["body_lines"]
     joined, offsets, pos = [], [], 0
@@ -349,12 +360,11 @@ def summarise_quality(quality: pd.DataFrame, transcribed: pd.DataFrame | None = 
 
 
 def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool = False) -> dict:
-    """Parsed pages -> posts (pseudonymised; ``text_raw`` kept for scoring, never written), threads, the
-    review list and the redaction boxes of each screenshot."""
+    """Parsed pages -> posts (pseudonymised; ``text_raw`` kept for scoring, never written), threads and the
+    review list."""
     stream, thread_rows = layout.link_threads(pages)
     review = []
     rows = []
-    redact_boxes: dict[str, list] = {sid: [] for sid, _ in pages}
     for p in stream:
         p["author_raw"] = p["author"]
         pseudo, _ = pseudonyms.match_author(p["author"], roster)
@@ -365,7 +375,6 @@ def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool =
         for it in items:
             review.append({"post_id": p["post_id"], "field": "mention", "masked": it["masked"],
                            "original": it["original"] if show_originals else _mask(it["original"])})
-        redact_boxes[p["screenshot_id"]].extend(identifier_boxes(p, roster))
         rows.append({
             "post_id": p["post_id"], "screenshot_id": p["screenshot_id"], "post_index": p["post_index"],
             "depth": p["depth"], "parent_post_id": p["parent_post_id"], "thread_id": p["thread_id"],
@@ -376,14 +385,12 @@ def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool =
         })
     return {"posts": pd.DataFrame(rows, columns=POST_COLUMNS + ["text_raw"]),
             "threads": pd.DataFrame(thread_rows, columns=THREAD_COLUMNS),
-            "review": pd.DataFrame(review, columns=REVIEW_COLUMNS), "redact_boxes": redact_boxes}
+            "review": pd.DataFrame(review, columns=REVIEW_COLUMNS)}
 
 
 def _redact_one(task) -> list[dict]:
-    """Redact one page, then re-read it (:mod:`compendium.reread`): the gate's hits on the fresh reading."""
-    image_path, boxes, out_path, gate, engine, mode, cache_dir = task
-    redact.redact_image(image_path, boxes, out_path)
-    return reread.check_image(out_path, boxes, gate, engine=engine, mode=mode, cache_dir=cache_dir)
+    """Redact one page, then read it again (:func:`compendium.reread.redact_and_check`): the gate's hits."""
+    return reread.redact_and_check(*task)
 
 
 def read_transcribed(path) -> pd.DataFrame:
@@ -404,11 +411,11 @@ def read_transcribed(path) -> pd.DataFrame:
 
 
 def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
-            cache_dir=None, show_originals: bool = False, allow_path=None, reread_mode: str = "bands"
+            cache_dir=None, show_originals: bool = False, allow_path=None, reread_mode: str = "boxes"
             ) -> dict[str, pd.DataFrame]:
     """Run the screenshots stage; see the module docstring. ``allow_path`` is the corpus's reviewed allow-list
     (``deid_allow.yml``), honoured by the redaction of what the gate finds on any line (:func:`gate_boxes`).
-    ``reread_mode`` is what the redaction check re-reads (:mod:`compendium.reread`: ``bands`` or ``page``).
+    ``reread_mode`` is what the redaction check re-reads (:mod:`compendium.reread`: ``boxes`` or ``page``).
 
     Returns ``posts``, ``threads``, ``ocr_quality``, ``ocr_lines``, ``review`` and ``post_quality`` (per post:
     character error rate, author and depth right; empty without a transcription). ``posts``, ``threads``,
@@ -424,13 +431,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     roster_table = deid.load_roster(roster_path)       # read once: the pseudonyms and the gate share it
     roster = pseudonyms.roster_from_frame(roster_table, str(roster_path))
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
-    page_words: dict[str, pd.DataFrame] = {}
     page_lines: dict[str, list] = {}
-
-    def keep_words(results):
-        for path, words, width in results:
-            page_words[ids.get(str(path), Path(path).stem)] = words
-            yield path, words, width
 
     def is_member(name: str) -> bool:
         return pseudonyms.match_author(name, roster)[0] != pseudonyms.UNKNOWN
@@ -438,25 +439,34 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     allow = deid.load_allow(allow_path) if allow_path is not None and Path(allow_path).is_file() else None
     gate = deid.Gate(roster_table, allow)
     out_dir = Path(out_dir)
+    by_path = {str(s.path): s for s in shots}
+    checks: list = []     # (screenshot, hits or a future of them), in page order
     parallel = jobs > 1 and len(files) > 1
-    with contextlib.ExitStack() as stack:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(files))) if parallel else None
-        if pool is not None:   # one pool for the OCR, the redaction and its check (each worker loads the models once)
-            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        results = stack.enter_context(contextlib.closing(
-            iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir, pool=pool)))
-        pages = parse_pages(keep_words(results), ids, is_member=is_member, lines=page_lines)
-        tab = tabulate(pages, roster, show_originals=show_originals)
-        for sid, words in page_words.items():
-            tab["redact_boxes"].setdefault(sid, []).extend(gate_boxes(words, gate))
-        tasks = [(s.path, tab["redact_boxes"].get(s.screenshot_id, []), reread.redacted_path(out_dir, s.screenshot_id),
-                  gate, engine, reread_mode, cache_dir) for s in shots]
-        found = list(pool.map(_redact_one, tasks)) if pool is not None else [_redact_one(t) for t in tasks]
-    for s, hits in zip(shots, found):
-        if hits:
-            for t in tasks:
-                t[2].unlink(missing_ok=True)
-            raise InputError(reread.describe(s.screenshot_id, hits), s.path)
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(files))) if parallel else None
+            if pool is not None:   # one pool for the OCR, the redaction and its check (models loaded once a worker)
+                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+
+            def redact_page(sid, path, words, posts):
+                """Redact a page as soon as it is parsed, while the workers read the next ones."""
+                shot = by_path[str(path)]
+                task = (shot.path, page_boxes(posts, words, roster, gate), reread.redacted_path(out_dir, sid),
+                        gate, engine, reread_mode, cache_dir)
+                checks.append((shot, pool.submit(_redact_one, task) if pool is not None else _redact_one(task)))
+
+            results = stack.enter_context(contextlib.closing(
+                iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir, pool=pool)))
+            pages = parse_pages(results, ids, is_member=is_member, lines=page_lines, on_page=redact_page)
+            tab = tabulate(pages, roster, show_originals=show_originals)
+            found = [(shot, h if isinstance(h, list) else h.result()) for shot, h in checks]
+        for shot, hits in found:
+            if hits:
+                raise InputError(reread.describe(shot.screenshot_id, hits), shot.path)
+    except BaseException:
+        for shot, _ in checks:   # a redacted image of a failed run is not left behind: it may not be safe
+            reread.redacted_path(out_dir, shot.screenshot_id).unlink(missing_ok=True)
+        raise
     posts = tab["posts"]
     lines = line_table(page_lines)
     if transcribed is not None:
