@@ -97,3 +97,21 @@ def test_places_join_on_a_line_and_widen():
     boxes = [[100, 100, 200, 140], [230, 102, 300, 138], [100, 600, 160, 640]]
     places = reread.regions(boxes, boxes)
     assert places == [[60, 90, 336, 150], [60, 590, 200, 650]]   # each widened by its own line height
+
+
+def test_tesseract_reads_the_places_too(shots, cache):
+    """With the optional engine the check reads the same places with Tesseract (one line per place): on the
+    unredacted capture it finds the names there, on the redacted one nothing."""
+    import test_ocr_variants as tv
+
+    tv.require_tesseract()
+    gate = deid.load_gate(ROSTER)
+    (path, words, _), = screenshots.iter_read([shots / "WITI-003.png"], cache_dir=cache)
+    boxes = screenshots.gate_boxes(words, gate)
+    original = reread.page_array(path)
+    measured = redact.measure_boxes(original, boxes)
+    places = reread.regions(boxes, measured)
+    found = reread.hits(ocr.read_regions(original, places, engine="tesseract"), gate, places)
+    assert len(found) >= 0.8 * len(places), (found, places)
+    out = redact.redact_image(original, sorted({tuple(b) for b in measured}), shots.parent / "red.png")
+    assert not reread.check_image(out, places, gate, engine="tesseract")
