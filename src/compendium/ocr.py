@@ -321,6 +321,11 @@ def median_u8(plane: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
+def background(arr: np.ndarray) -> np.ndarray:
+    """Each channel's median level of a uint8 RGB array (the background colour), as ``np.median`` gives it."""
+    return np.array([median_u8(p) for p in _planes(arr)])
+
+
 def ink_distance(arr: np.ndarray) -> np.ndarray:
     """Per pixel, the largest difference from the background colour (each channel's median, truncated to a
     whole level) over the three channels (uint8)."""
@@ -389,8 +394,7 @@ def _ink_gaps(crop: np.ndarray, threshold: int = 60) -> tuple[list[tuple[int, in
     """Columns without ink inside a line crop: ``[(x_start, x_end)]``, and the height of the ink."""
     g = crop[..., :3].astype(np.int16)
     # np.median of each channel, read off its histogram (median_u8: the same value, a fraction of the time)
-    bg = np.array([median_u8(np.ascontiguousarray(crop[..., c])) for c in range(3)]) if crop.dtype == np.uint8 \
-        else np.median(g.reshape(-1, 3), axis=0)
+    bg = background(crop) if crop.dtype == np.uint8 else np.median(g.reshape(-1, 3), axis=0)
     ink = np.abs(g - bg).max(axis=2) > threshold
     cols = ink.any(axis=0)
     xs, rows = np.flatnonzero(cols), np.flatnonzero(ink.any(axis=1))
@@ -532,12 +536,12 @@ def read_regions(arr: np.ndarray, boxes, engine: str = "rapidocr") -> list[str]:
     check_engine(engine)
     if not boxes:
         return []
-    page = 255 - np.ascontiguousarray(arr[..., :3]) if is_dark(arr) else np.ascontiguousarray(arr[..., :3])
-    h, w = page.shape[:2]
+    dark, (h, w) = is_dark(arr), arr.shape[:2]
     crops = []
     for x0, y0, x1, y1 in boxes:
         x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1) + 1), min(h, int(y1) + 1)
-        crops.append(np.ascontiguousarray(page[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)]))
+        crop = np.ascontiguousarray(arr[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1), :3])
+        crops.append(255 - crop if dark else crop)
     if engine == "tesseract":
         return [" ".join(r["text"] for r in _run_tesseract(c, psm=7)) for c in crops]
     out = []

@@ -161,12 +161,12 @@ def percentile_u8(values: np.ndarray, q: float) -> float:
 def ink_mask(region: np.ndarray) -> np.ndarray:
     """Pixels of ``region`` (H x W x 3, uint8) that are ink: they differ from the background (the median colour)
     by more than a threshold set between the background noise and the contrast of the text."""
-    from .ocr import median_u8
+    from .ocr import background
 
     g = region[..., :3].astype(np.int16)
     if g.size == 0:
         return np.zeros(region.shape[:2], dtype=bool)
-    bg = np.array([median_u8(np.ascontiguousarray(region[..., c])) for c in range(3)])  # = np.median per channel
+    bg = background(region)   # = np.median of each channel
     dist = np.abs(g - bg).max(axis=2)
     d8 = np.minimum(np.ceil(dist), 255).astype(np.uint8)   # for the histogram; exact where dist is whole
     whole = bool(np.all(d8 == dist))

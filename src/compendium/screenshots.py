@@ -139,18 +139,21 @@ def check_image(path) -> int:
     :data:`compendium.ocr.MAX_PIXELS`, checked from the header before decoding: a decompression bomb -, corrupt
     or truncated, too small, blank).
     """
-    arr, _ = ocr.load_image(path)
+    return int(load_page(path)[0].shape[1])
+
+
+def load_page(path) -> tuple:
+    """The screenshot decoded and validated (:func:`check_image`): ``(RGB array, file bytes)``."""
+    arr, data = ocr.load_image(path)
     if not ocr.has_ink(arr):
         raise InputError("blank image: nothing is drawn on it, so there is no post to read", path)
-    return int(arr.shape[1])
+    return arr, data
 
 
 def _ocr_one(args) -> tuple[str, pd.DataFrame, int]:
     """Validate one page (:func:`check_image`, on the pixels it decodes once) and read it."""
     path, engine, cache_dir = args
-    arr, data = ocr.load_image(path)
-    if not ocr.has_ink(arr):
-        raise InputError("blank image: nothing is drawn on it, so there is no post to read", path)
+    arr, data = load_page(path)
     words = ocr.read_words(path, engine=engine, cache_dir=cache_dir, loaded=(arr, data))
     return str(path), words, int(arr.shape[1])
 
@@ -203,7 +206,7 @@ def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
 
     ``is_member`` (is this a roster member's name?) is a cue for headers whose separator was not read
     (:func:`compendium.layout.read_page`); ``lines``, when given, is filled with each page's OCR lines and their
-    roles (``{screenshot_id: lines}``); ``on_page(screenshot_id, path, words, posts)``, when given, is called as
+    roles (``{screenshot_id: lines}``); ``on_page(screenshot_id, path, words, posts, lines)``, when given, is called as
     each page is parsed (the stage starts its redaction there). A page in which no post can be read (no ``Name · TIME`` header) is an
     InputError naming the file: it is either not a WITI page or unreadable, and a researcher must look at it.
     Stops at the first such page.
@@ -220,7 +223,7 @@ def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
         if lines is not None:
             lines[sid] = page_lines
         if on_page is not None:
-            on_page(sid, path, words, posts)
+            on_page(sid, path, words, posts, page_lines)
     layout.assign_depths([p for _, p in pages])
     return pages
 
@@ -271,12 +274,12 @@ def _header_name_end(parts: list[dict]) -> int:
     return len(left.rstrip())
 
 
-def gate_boxes(words: pd.DataFrame, gate) -> list[list[int]]:
+def gate_boxes(words: pd.DataFrame, gate, lines: list[dict] | None = None) -> list[list[int]]:
     """Boxes of every identifier the de-identification gate finds on any OCR line of a page (roster names,
     aliases and handles, OCR-folded; e-mails, phones, ...), whether or not a parsed post owns the line: a title
     bar, a reply box or a line the layout could not place is redacted too."""
     boxes = []
-    for line in layout.group_lines(words):
+    for line in layout.group_lines(words) if lines is None else lines:
         text = " ".join(layout.normalise(p["text"]) for p in line["parts"])
         spans = [(a, b) for a, b, _kind in gate.spans(text)]
         if spans:
@@ -284,10 +287,11 @@ def gate_boxes(words: pd.DataFrame, gate) -> list[list[int]]:
     return boxes
 
 
-def page_boxes(posts: list[dict], words: pd.DataFrame, roster, gate) -> list:
+def page_boxes(posts: list[dict], words: pd.DataFrame, roster, gate, lines: list[dict] | None = None) -> list:
     """What to redact on one page: the names, handles and mentions of its posts (:func:`identifier_boxes`) and
-    whatever the gate finds on any of its lines (:func:`gate_boxes`)."""
-    return [b for p in posts for b in identifier_boxes(p, roster)] + gate_boxes(words, gate)
+    whatever the gate finds on any of its lines (:func:`gate_boxes`; ``lines``: the page's grouped lines, when
+    the caller has them)."""
+    return [b for p in posts for b in identifier_boxes(p, roster)] + gate_boxes(words, gate, lines)
 
 
 def identifier_boxes(post: dict, roster) -> list[list[int]]:
@@ -448,10 +452,10 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
             if pool is not None:   # one pool for the OCR, the redaction and its check (models loaded once a worker)
                 stack.callback(pool.shutdown, wait=True, cancel_futures=True)
 
-            def redact_page(sid, path, words, posts):
+            def redact_page(sid, path, words, posts, lines):
                 """Redact a page as soon as it is parsed, while the workers read the next ones."""
                 shot = by_path[str(path)]
-                task = (shot.path, page_boxes(posts, words, roster, gate), reread.redacted_path(out_dir, sid),
+                task = (shot.path, page_boxes(posts, words, roster, gate, lines), reread.redacted_path(out_dir, sid),
                         gate, engine, reread_mode, cache_dir)
                 checks.append((shot, pool.submit(_redact_one, task) if pool is not None else _redact_one(task)))
 
