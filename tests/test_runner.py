@@ -35,18 +35,45 @@ class FakeStages:
         self.events: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, ctx, stage, gate):
+    def __call__(self, ctx, stage, gate, warm=None, plan=None):
         with self.lock:
             self.events.append(("start", stage.name))
         time.sleep(self.seconds.get(stage.name, 0.05))
         with self.lock:
             self.events.append(("end", stage.name))
+        if warm is not None:  # as run_stage: a kernel handed over is shut when the stage ends
+            warm.discard()
         if stage.name == self.fail:
             raise InputError("planted failure", stage.name)
         return "ran"
 
     def index(self, kind, name):
         return self.events.index((kind, name))
+
+
+class FakeWarm:
+    """Stands in for a prestarted kernel: records that it was made and discarded."""
+
+    def __init__(self, log, name):
+        self.log, self.name = log, name
+        log.append(("prestart", name))
+
+    def discard(self):
+        self.log.append(("discard", self.name))
+
+
+@pytest.fixture(autouse=True)
+def planned(monkeypatch):
+    """Every stage is planned to run (no fingerprints here), and prestarts are recorded, not real kernels."""
+    log: list[tuple[str, str]] = []
+    skip: set[str] = set()
+
+    def plan(ctx, stage):
+        return runner.Plan({}, "", "skipped" if stage.name in skip else None)
+
+    monkeypatch.setattr(runner, "plan_stage", plan)
+    monkeypatch.setattr(runner, "prestart", lambda ctx, stage: FakeWarm(log, stage.name))
+    return log, skip
 
 
 def _ctx(tmp_path, jobs):
@@ -84,3 +111,53 @@ def test_a_failure_lets_the_running_stage_finish_and_starts_nothing_downstream(t
     started = {n for k, n in fake.events if k == "start"}
     assert started == {"screenshots", "transcripts"}
     assert ("end", "screenshots") in fake.events                        # not abandoned half-way
+
+
+def test_a_waiting_stage_gets_its_kernel_started_on_a_core_left_idle(tmp_path, monkeypatch, planned):
+    log, _ = planned
+    fake = FakeStages(seconds={"screenshots": 0.3, "transcripts": 0.05, "coding": 0.3, "themes": 0.2})
+    monkeypatch.setattr(runner, "run_stage", fake)
+    runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    prestarted = [n for k, n in log if k == "prestart"]
+    # not beside the screenshots (their OCR pool takes both cores), nor beside two running stages: themes is
+    # started while coding runs alone, the report while the themes run; each once, and shut after use
+    assert prestarted == ["themes", "report"]
+    assert sorted(prestarted) == sorted(n for k, n in log if k == "discard")
+
+
+def test_with_one_job_no_kernel_is_prestarted(tmp_path, monkeypatch, planned):
+    log, _ = planned
+    monkeypatch.setattr(runner, "run_stage", FakeStages())
+    runner.run_stages(_ctx(tmp_path, 1), list(runner.STAGES), gate=None)
+    assert log == []
+
+
+def test_a_skipped_stage_takes_no_thread_and_its_prestarted_kernel_is_shut(tmp_path, monkeypatch, planned):
+    log, skip = planned
+    skip.update({"screenshots", "transcripts", "coding"})
+    fake = FakeStages(seconds={"information_flow": 0.3})
+    monkeypatch.setattr(runner, "run_stage", fake)
+    out = runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    assert [out[n] for n in ("screenshots", "transcripts", "coding")] == ["skipped"] * 3
+    started = {n for k, n in fake.events if k == "start"}
+    assert started == {"information_flow", "themes", "report"}
+
+
+def test_nothing_is_prestarted_when_every_stage_is_skipped(tmp_path, monkeypatch, planned):
+    log, skip = planned
+    skip.update(runner.STAGE_NAMES)
+    fake = FakeStages()
+    monkeypatch.setattr(runner, "run_stage", fake)
+    out = runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    assert set(out.values()) == {"skipped"} and fake.events == [] and log == []
+
+
+def test_prestarted_kernels_are_shut_after_a_failure(tmp_path, monkeypatch, planned):
+    log, _ = planned
+    fake = FakeStages(seconds={"coding": 0.3, "information_flow": 0.05}, fail="coding")
+    monkeypatch.setattr(runner, "run_stage", fake)
+    with pytest.raises(InputError):
+        runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    assert [n for k, n in log if k == "prestart"] == ["themes"]       # waiting for coding, which failed
+    assert [n for k, n in log if k == "discard"] == ["themes"]
+    assert "themes" not in {n for k, n in fake.events}

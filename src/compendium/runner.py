@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deid, manifest, parameters, reads, validate
+from . import deid, kernels, manifest, parameters, reads, validate
 from .errors import InputError
 
 
@@ -36,12 +36,14 @@ class Stage:
     derived_inputs: tuple[str, ...]  # files relative to the derived folder, written by upstream stages
     outputs: tuple[str, ...]  # files, or folders ending in "/", relative to the derived folder
     needs_private: bool = False
+    all_cores: bool = False  # it runs its own pool of ``jobs`` workers (the OCR): it keeps every core busy
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("screenshots", "01_screenshots.ipynb",
           ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"), (),
-          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "redacted/"), needs_private=True),
+          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "redacted/"), needs_private=True,
+          all_cores=True),
     Stage("transcripts", "02_transcripts.ipynb",
           ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
           ("segments.csv",)),
@@ -202,8 +204,11 @@ def _quiet_kernel_manager(extra_env: dict | None = None):
     return QuietKernelManager
 
 
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
 def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
-             env: dict | None = None) -> None:
+             env: dict | None = None, km=None) -> None:
     import papermill
 
     try:
@@ -213,8 +218,8 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
                                    resources={"metadata": {"path": str(cwd)}},
                                    kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False,
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                                   kernel_manager_class=_quiet_kernel_manager(env))
+                                   extra_arguments=KERNEL_ARGUMENTS,
+                                   kernel_manager_class=_quiet_kernel_manager(env), km=km)
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
             raise InputError(_user_paths(ctx, e.evalue)) from None
@@ -323,39 +328,108 @@ def check_reads(ctx: Context, stage: Stage, rec: reads.Record) -> None:
                           "(compendium.runner.STAGES) leave out: its cache would not notice a change there")
 
 
-def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
-    """Run one stage; returns 'ran', 'skipped' or 'unavailable'."""
-    if stage.needs_private and not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
-        if _outputs_present(ctx.derived, stage):
-            ctx.log(f"  {stage.name:<17} kept (no private screenshots here; using the de-identified tables)")
-            return "unavailable"
-        raise InputError(f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs",
-                         ctx.raw / "private")
-    for rel in stage.derived_inputs:
-        if not (ctx.derived / rel).is_file():
-            raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
-                             ctx.derived / rel)
-    stamp_dir = ctx.reports / ".stamps"
-    stamp = stamp_dir / f"{stage.name}.json"
-    nb_out = ctx.reports / stage.notebook
-    params = stage_parameters(ctx, stage)
-    fp = fingerprint(ctx, stage, params)
-    if (not ctx.force and _stamp_matches(stamp, fp) and nb_out.is_file()
-            and _outputs_present(ctx.derived, stage)):
-        ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
-        return "skipped"
+@dataclass
+class Staging:
+    """Where one run of a stage writes: derived outputs, executed notebook and HTML, and the workspace of links the
+    kernel starts in; with the environment that makes the kernel record what it reads."""
+    derived: Path
+    reports: Path
+    workspace: Path
+    env: dict
+
+    def remove(self) -> None:
+        shutil.rmtree(self.workspace, ignore_errors=True)  # removes the links, not what they point to
+        shutil.rmtree(self.derived, ignore_errors=True)
+        shutil.rmtree(self.reports, ignore_errors=True)
+
+
+def make_staging(ctx: Context, stage: Stage) -> Staging:
     ctx.derived.mkdir(parents=True, exist_ok=True)
     ctx.reports.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.derived.parent))
     rstaging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.reports))
     ws = _workspace(ctx, staging)
     log = rstaging / ".reads.log"
+    roots = [ws / "raw", ctx.raw.resolve(), ws / "derived", ctx.derived.resolve()]
+    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, roots))}
+    return Staging(staging, rstaging, ws, env)
+
+
+@dataclass
+class Prestarted:
+    """A stage's staging folders and a kernel started in them ahead of the stage (:mod:`compendium.kernels`)."""
+    staging: Staging
+    kernel: kernels.WarmKernel
+
+    def discard(self) -> None:
+        self.kernel.close()
+        self.staging.remove()
+
+
+def prestart(ctx: Context, stage: Stage) -> Prestarted:
+    """Start ``stage``'s kernel now, in its own staging folders, loaded with its notebook's imports."""
+    staging = make_staging(ctx, stage)
+    kernel = kernels.WarmKernel(_quiet_kernel_manager(staging.env), staging.workspace,
+                                kernels.preload_code(ctx.notebooks / stage.notebook), KERNEL_ARGUMENTS)
+    return Prestarted(staging, kernel)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What :func:`plan_stage` decided: the stage's parameters and fingerprint, and ``verdict`` 'skipped' or
+    'unavailable' when it need not run (None: it runs)."""
+    params: dict
+    fingerprint: str
+    verdict: str | None = None
+
+
+def plan_stage(ctx: Context, stage: Stage) -> Plan:
+    """Whether ``stage`` must run: its inputs exist, and its fingerprint differs from the last successful run's.
+    Called once its upstream stages have finished."""
+    if stage.needs_private and not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
+        if _outputs_present(ctx.derived, stage):
+            ctx.log(f"  {stage.name:<17} kept (no private screenshots here; using the de-identified tables)")
+            return Plan({}, "", "unavailable")
+        raise InputError(f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs",
+                         ctx.raw / "private")
+    for rel in stage.derived_inputs:
+        if not (ctx.derived / rel).is_file():
+            raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
+                             ctx.derived / rel)
+    params = stage_parameters(ctx, stage)
+    fp = fingerprint(ctx, stage, params)
+    if (not ctx.force and _stamp_matches(ctx.reports / ".stamps" / f"{stage.name}.json", fp)
+            and (ctx.reports / stage.notebook).is_file() and _outputs_present(ctx.derived, stage)):
+        ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
+        return Plan(params, fp, "skipped")
+    return Plan(params, fp)
+
+
+def run_stage(ctx: Context, stage: Stage, gate: deid.Gate, warm: Prestarted | None = None,
+              plan: Plan | None = None) -> str:
+    """Run one stage; returns 'ran', 'skipped' or 'unavailable'. ``plan`` is :func:`plan_stage`'s, made now if not
+    given; ``warm``, a kernel started for the stage ahead of time (:func:`prestart`), is used if the stage runs and
+    shut down in any case."""
+    try:
+        plan = plan or plan_stage(ctx, stage)
+        return plan.verdict or _execute_stage(ctx, stage, gate, plan, warm)
+    finally:
+        if warm is not None:
+            warm.discard()
+
+
+def _execute_stage(ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm: Prestarted | None) -> str:
+    stamp_dir = ctx.reports / ".stamps"
+    stamp = stamp_dir / f"{stage.name}.json"
+    params, fp = plan.params, plan.fingerprint
+    st = warm.staging if warm is not None else make_staging(ctx, stage)
+    staging, rstaging, ws = st.derived, st.reports, st.workspace
+    log = Path(st.env[reads.ENV_LOG])
     raw_roots, derived_roots = [ws / "raw", ctx.raw.resolve()], [ws / "derived", ctx.derived.resolve()]
-    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, raw_roots + derived_roots))}
     t0 = time.perf_counter()
     try:
         tmp_nb = rstaging / stage.notebook
-        _execute(ctx, stage, params, tmp_nb, ws, env)
+        _execute(ctx, stage, params, tmp_nb, ws, st.env, km=warm.kernel.take() if warm is not None else None)
         rec = reads.parse(log, raw_roots, derived_roots)
         check_reads(ctx, stage, rec)
         missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
@@ -373,9 +447,7 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate) -> str:
         stamp.write_text(json.dumps({"fingerprint": fp, "dependencies": reads.distributions(rec.modules)},
                                     indent=1, sort_keys=True) + "\n", encoding="utf-8")
     finally:
-        shutil.rmtree(ws, ignore_errors=True)  # removes the links, not what they point to
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(rstaging, ignore_errors=True)
+        st.remove()
     ctx.log(f"  {stage.name:<17} ran in {time.perf_counter() - t0:.1f} s")
     return "ran"
 
@@ -485,25 +557,68 @@ def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, 
 
     needs = {s.name: upstream(s, stages) for s in stages}
     pending, running, results, error = list(stages), {}, {}, None
+    warm: dict[str, Prestarted] = {}
     workers = min(ctx.jobs, len(stages))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage") as pool:
-        while pending or running:
-            ready = [s for s in pending if needs[s.name] <= results.keys()] if error is None else []
-            for s in ready[:workers - len(running)]:
-                running[pool.submit(run_stage, ctx, s, gate)] = s
-                pending.remove(s)
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in sorted(finished, key=lambda f: STAGE_NAMES.index(running[f].name)):
-                s = running.pop(fut)
-                try:
-                    results[s.name] = fut.result()
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
-                    error = error or exc
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage") as pool:
+            while pending or running:
+                # Stages whose upstream has finished are planned here (a skip is decided at once, without a
+                # thread or a kernel) and those that must run are started, in pipeline order, as slots allow.
+                ready = [s for s in pending if needs[s.name] <= results.keys()] if error is None else []
+                while ready and len(running) < workers:
+                    s = ready.pop(0)
+                    pending.remove(s)
+                    try:
+                        plan = plan_stage(ctx, s)
+                    except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
+                        error = error or exc
+                        ready = []
+                        continue
+                    if plan.verdict:
+                        results[s.name] = plan.verdict
+                        if s.name in warm:
+                            warm.pop(s.name).discard()
+                        ready = [t for t in pending if needs[t.name] <= results.keys()]
+                        continue
+                    running[pool.submit(run_stage, ctx, s, gate, warm.pop(s.name, None), plan)] = s
+                if not running:
+                    if pending and error is None and any(needs[t.name] <= results.keys() for t in pending):
+                        continue
+                    break
+                if error is None:
+                    _prestart_next(ctx, pending, running, needs, results, warm)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in sorted(finished, key=lambda f: STAGE_NAMES.index(running[f].name)):
+                    s = running.pop(fut)
+                    try:
+                        results[s.name] = fut.result()
+                    except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finish
+                        error = error or exc
+    finally:
+        for w in warm.values():
+            w.discard()
     if error is not None:
         raise error
     return {s.name: results[s.name] for s in stages}
+
+
+PRESTARTED_AT_ONCE = 1  # each warm kernel holds a few hundred MB
+
+
+def _prestart_next(ctx: Context, pending, running, needs, results, warm: dict) -> None:
+    """Start, ahead of time, the kernel of the next stage (in pipeline order) that waits only for stages now
+    running or done, so that it starts the moment they finish (:mod:`compendium.kernels`); but only on a core
+    the running stages leave idle (a stage with its own pool of workers takes them all): a kernel started
+    beside busy stages would only slow them down. Nothing is started when no stage runs."""
+    busy = sum(ctx.jobs if s.all_cores else 1 for s in running.values())
+    if busy >= ctx.jobs or not running:
+        return
+    now = {s.name for s in running.values()} | results.keys()
+    for s in pending:
+        if len(warm) >= PRESTARTED_AT_ONCE:
+            return
+        if s.name not in warm and needs[s.name] <= now and needs[s.name] & {r.name for r in running.values()}:
+            warm[s.name] = prestart(ctx, s)
 
 
 def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
