@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write (must be empty or absent)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the committed corpus's)")
     p.add_argument("--scale", type=int, default=1, metavar="K", help="K times the default corpus (default: 1)")
+    p.add_argument("--scenario", choices=("default", "centralised"), default="default",
+                   help="centralised: the same design as a tutor-led community, where three senior members give "
+                        "almost every answer (to check that the evidence can say so); default: the committed corpus")
 
     p = sub.add_parser("deid", parents=[common], help="de-identification tools")
     dsub = p.add_subparsers(dest="deid_command", metavar="SUBCOMMAND")
@@ -146,7 +149,8 @@ def cmd_synth(args) -> int:
     out = Path(args.out)
     if args.scale < 1:
         raise InputError(f"--scale must be at least 1, not {args.scale}", "--scale")
-    synth.write_corpus(out, seed=synth.DEFAULT_SEED if args.seed is None else args.seed, scale=args.scale)
+    synth.write_corpus(out, seed=synth.DEFAULT_SEED if args.seed is None else args.seed, scale=args.scale,
+                       scenario=args.scenario)
     print(f"synth: wrote a synthetic corpus to {out}")
     return 0
 

@@ -209,6 +209,7 @@ def flatten(threads: list, members: dict | list) -> list[dict]:
             "datetime": _parse_dt(post.get("datetime") or f"{thread['date']} 12:00"),
             "text": fill_mentions(post.get("text", ""), members),
             "reactions": int(post.get("reactions") or 0), "replies": len(replies),
+            "act": str(post.get("act") or ""),
         })
         for i, reply in enumerate(replies, 1):
             walk(reply, thread, min(depth + 1, 2), f"{path}.{i}", path)
@@ -724,6 +725,7 @@ def transcribe_page(page: dict, style: Style | None = None) -> list[dict]:
     for row, post in zip(rendered, page["posts"]):
         row["thread_id"] = post["thread_id"]
         row["bank_post"] = post["bank_post"]
+        row["act"] = post.get("act", "")
     return rendered
 
 
@@ -775,8 +777,8 @@ def write_screenshots(out_dir, members, threads, seed: int = 0, n_pages: int = 3
                       style: Style | None = None, styles: list[Style] | None = None) -> pd.DataFrame:
     """Write ``WITI-001.png`` .. into ``out_dir``; return the transcription rows.
 
-    Columns: ``screenshot_id, post_index, depth, author, timestamp, text, reactions`` (transcribed.csv)
-    plus ``thread_id, bank_post`` (where the post comes from in the bank; drop before writing). Pages
+    Columns: ``screenshot_id, post_index, depth, author, timestamp, text, reactions, act`` (transcribed.csv;
+    ``act`` the bank's hand-assigned reply act, :mod:`compendium.acts`) plus ``thread_id, bank_post`` (where the post comes from in the bank; drop before writing). Pages
     alternate between light and dark themes by a seeded choice unless ``style`` or ``styles`` is given.
     """
     out_dir = Path(out_dir)
@@ -796,10 +798,10 @@ def write_screenshots(out_dir, members, threads, seed: int = 0, n_pages: int = 3
         for row in transcribe_page(page, st):
             rows.append({"screenshot_id": sid, "post_index": row["index"], "depth": row["depth"],
                          "author": row["author"], "timestamp": row["timestamp"], "text": row["text"],
-                         "reactions": row["reactions"], "thread_id": row["thread_id"],
+                         "reactions": row["reactions"], "act": row["act"], "thread_id": row["thread_id"],
                          "bank_post": row["bank_post"]})
     return pd.DataFrame(rows, columns=["screenshot_id", "post_index", "depth", "author", "timestamp", "text",
-                                       "reactions", "thread_id", "bank_post"])
+                                       "reactions", "act", "thread_id", "bank_post"])
 
 
 # --------------------------------------------------------------------------------------------------

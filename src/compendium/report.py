@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import checklists, figures, files, study as study_mod, transcripts
+from . import checklists, claims as claims_mod, figures, files, study as study_mod, transcripts
 from .tables import read_csv, to_markdown, write_csv
 
 TABLES = ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
           "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "themes.csv", "theme_quotes.csv",
-          "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv")
+          "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv", "flow_evidence.csv", "act_quality.csv")
 
 
 def load_study(raw: str | Path) -> dict:
@@ -43,13 +43,29 @@ def note_for(study: dict) -> str | None:
 def make_figures(t: dict[str, pd.DataFrame], codes: list[str], out: Path, note: str | None) -> list[Path]:
     figures.setup()
     written = []
-    written += figures.save(figures.theme_prevalence(t["themes"]), out, "fig1_theme_prevalence", note)
+    written += figures.save(figures.theme_prevalence(t["themes"], t["code_frequencies"]), out,
+                            "fig1_theme_prevalence", note)
     written += figures.save(figures.code_frequencies(t["code_frequencies"]), out, "fig2_code_frequencies", note)
     written += figures.save(figures.saturation(t["saturation"]), out, "fig3_saturation", note)
     written += figures.save(figures.reliability(t["reliability"]), out, "fig4_reliability", note)
     written += figures.save(figures.network(t["interactions"], t["network_metrics"]), out, "fig5_network", note)
     written += figures.save(figures.cooccurrence(t["code_cooccurrence"], codes), out, "fig6_cooccurrence", note)
-    return written
+    captions = ["# Figures", ""] + [f"- **{name}**: {text}" for name, text in figures.CAPTIONS.items()]
+    (out / "captions.md").write_text("\n".join(captions) + "\n", encoding="utf-8", newline="\n")
+    return written + [out / "captions.md"]
+
+
+def write_claims(t: dict[str, pd.DataFrame], book, participants: pd.DataFrame, out: Path,
+                 synthetic: bool = False) -> pd.DataFrame:
+    """``tables/claims.csv`` and ``tables/claims.md`` (:mod:`compendium.claims`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    code_theme = dict(zip(book.codes["id"], book.codes["theme"]))
+    table = claims_mod.claims(t["themes"], t["coding"], code_theme, t["theme_quotes"], len(participants),
+                              t["flow_evidence"], claims_mod.source_kinds(t["segments"], t["posts"]),
+                              t.get("act_quality"), t.get("ocr_quality"), synthetic=synthetic)
+    write_csv(table, out / "claims.csv")
+    (out / "claims.md").write_text(claims_mod.to_markdown(table, synthetic), encoding="utf-8", newline="\n")
+    return table
 
 
 def participants_table(participants: pd.DataFrame) -> pd.DataFrame:

@@ -480,13 +480,41 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
         quality = unscored(posts)
         post_quality = pd.DataFrame(columns=POST_QUALITY_COLUMNS)
     quality = count_lines(quality, lines)
+    labels = act_labels(transcribed, transcribed_path)
     posts = posts.drop(columns=["text_raw"])
     write_csv(posts, out_dir / "posts.csv")
+    write_csv(labels, out_dir / ACT_LABELS)
     write_csv(tab["threads"], out_dir / "threads.csv")
     write_csv(quality, out_dir / "ocr_quality.csv")
     write_csv(lines, out_dir / "ocr_lines.csv")
     return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "ocr_lines": lines,
-            "review": tab["review"], "post_quality": post_quality}
+            "review": tab["review"], "post_quality": post_quality, "act_labels": labels}
+
+
+ACT_LABELS = "act_labels.csv"
+ACT_LABEL_COLUMNS = ["post_id", "act"]
+
+
+def act_labels(transcribed: pd.DataFrame | None, path=None) -> pd.DataFrame:
+    """``act_labels.csv``: the hand-assigned act of each transcribed post (``post_id, act``; no text, no name),
+    from the optional ``act`` column of ``transcribed.csv``, so that the information-flow stage can measure its
+    rule-based classifier (:mod:`compendium.acts`) without the private folder. Posts are named as the OCR names
+    them (``screenshot_id#post_index``), the alignment the OCR is scored by. Empty (header only) without the
+    column; an act outside :data:`compendium.acts.ACTS` is bad input, named by row."""
+    from .acts import ACTS
+
+    if transcribed is None or "act" not in transcribed.columns:
+        return pd.DataFrame(columns=ACT_LABEL_COLUMNS)
+    rows = []
+    for i, r in enumerate(transcribed.itertuples(index=False), 2):
+        act = str(r.act).strip().lower()
+        if not act:
+            continue
+        if act not in ACTS:
+            raise InputError(f"unknown act {r.act!r} (choose from {', '.join(ACTS)}, or leave it empty)", path, i)
+        rows.append((str(r.screenshot_id), int(r.post_index), act))
+    return pd.DataFrame([{"post_id": f"{sid}#{idx}", "act": act} for sid, idx, act in sorted(rows)],
+                        columns=ACT_LABEL_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -177,8 +177,45 @@ def _sort_coding(df: pd.DataFrame) -> pd.DataFrame:
     return key[CODING_COLUMNS].reset_index(drop=True)
 
 
-def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
-    """Write the corpus into an existing empty folder ``out``."""
+SCENARIOS = ("default", "centralised")
+TUTORS = 3  # members who answer in the centralised scenario
+TUTOR_ANSWERS = 0.95
+
+
+def centralise(threads: list[dict], members: list[dict], participants: pd.DataFrame, seed: int) -> list[dict]:
+    """The **centralised** scenario: the same threads, texts and acts, but a tutor-led community. The
+    :data:`TUTORS` most senior participants (highest year of study; ties by pseudonym) are the tutors; every
+    answer-type reply (act ``answer`` or ``elaboration``) is written by a tutor with probability
+    :data:`TUTOR_ANSWERS` (never one answering their own post), and every other post a tutor wrote (a question,
+    a thanks, a remark) is given to a learner: tutors only answer. Learners' other posts keep their authors. Seeded: the same seed, the same
+    corpus. For testing that the evidence and the claims table say "centralised" when the community is."""
+    rng = random.Random(f"{seed}-centralised")
+    years = dict(zip(participants["pseudonym"], pd.to_numeric(participants["year_of_study"])))
+    keys = {m["pseudonym"]: m["key"] for m in members}
+    tutors = [keys[p] for p, _ in sorted(years.items(), key=lambda kv: (-kv[1], kv[0])) if p in keys][:TUTORS]
+    learners = sorted(m["key"] for m in members if m["key"] not in tutors)
+    out = copy.deepcopy(threads)
+
+    def walk(post: dict, parent_author: str | None) -> None:
+        answer = parent_author is not None and post.get("act") in ("answer", "elaboration")
+        if answer and rng.random() < TUTOR_ANSWERS:
+            post["author"] = rng.choice([t for t in tutors if t != parent_author])
+        elif not answer and post.get("author") in tutors:
+            post["author"] = rng.choice([m for m in learners if m != parent_author])  # tutors only answer
+        for reply in post.get("replies") or []:
+            walk(reply, post.get("author"))
+
+    for thread in out:
+        for post in thread.get("posts") or []:
+            walk(post, None)
+    return out
+
+
+def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1, scenario: str = "default") -> None:
+    """Write the corpus into an existing empty folder ``out``; ``scenario`` "centralised" writes the tutor-led
+    variant (:func:`centralise`)."""
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}", "--scenario")
     for name in ("README.md", "study.yml", "interview_guide.md", "codebook.yml"):
         shutil.copyfile(DATA / name, out / name)
     participants = pd.read_csv(DATA / "participants.csv", dtype=str, keep_default_na=False)
@@ -210,6 +247,8 @@ def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
 
     members = _load_yaml(DATA / "members.yml")["members"]
     threads = _scaled_threads(_load_yaml(DATA / "threads.yml")["threads"], scale)
+    if scenario == "centralised":
+        threads = centralise(threads, members, participants, seed)
     private = out / "private"
     (private / "screenshots").mkdir(parents=True)
     write_csv(roster_frame(members), private / "roster.csv")
@@ -227,7 +266,7 @@ def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> None:
     manifest.write(out)
 
 
-def write_corpus(out: str | Path, seed: int = DEFAULT_SEED, scale: int = 1) -> Path:
+def write_corpus(out: str | Path, seed: int = DEFAULT_SEED, scale: int = 1, scenario: str = "default") -> Path:
     """Write a complete synthetic raw tree to ``out`` (absent or empty), atomically."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -236,7 +275,7 @@ def write_corpus(out: str | Path, seed: int = DEFAULT_SEED, scale: int = 1) -> P
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=parent))
     try:
-        build(tmp, seed=seed, scale=scale)
+        build(tmp, seed=seed, scale=scale, scenario=scenario)
         if out.exists():
             out.rmdir()
         tmp.replace(out)

@@ -1,0 +1,313 @@
+"""Reply acts: what each reply in a thread does (answers, elaborates or corrects, asks, thanks, or other).
+
+Counting every reply as an answer makes the study's finding (that members both ask and answer) follow from the
+definition: a thread's asker replying "thank you both" would become an answerer. So before the information-flow
+network is drawn each post gets an *act*, from a documented, deterministic rule set: spaCy ``Matcher`` patterns
+over the lemmas of the post's text (the default blank English pipeline with lookup lemmas,
+:func:`compendium.segments.make_nlp`: nothing is downloaded), the post's place in its thread, and who replies to
+whom. No model is trained; nothing is learned from the data. The rules are a *measuring instrument*, and like any
+instrument they are checked against a labelled truth (:func:`evaluate`) and their misses listed for a human to
+read (:func:`audit`), never trusted on their own.
+
+Acts (:data:`ACTS`):
+
+``answer``
+    gives knowledge in response to a question (the thread's opening question or a follow-up question);
+``elaboration``
+    adds to, refines or corrects knowledge already given in the thread ("adding to that", "small correction");
+``question``
+    a follow-up question: the reply mainly asks something;
+``thanks``
+    thanks or acknowledgement without new knowledge;
+``other``
+    anything else (jokes, encouragement, moderation, remarks about the group).
+
+A thread's opening post (depth 0) gets ``question`` when it asks something and ``other`` otherwise.
+*Answer-type* acts (:data:`ANSWER_ACTS`: ``answer`` and ``elaboration``) are the ties of the information-flow
+network (:mod:`compendium.flow`).
+
+The rules, in the order they are tried (the first that fires decides; ``rule`` in the output names it):
+
+1. ``root-question`` / ``root-other``: an opening post is a question when a sentence of it ends with ``?`` or it
+   opens with "What is" (the community's convention), else other.
+2. ``thanks-only``: gratitude or appreciation lemmas (thank, appreciate, helpful, "saving this" ...) and no
+   sentence asking a question and no knowledge marker.
+3. ``follow-up``: a sentence of four or more words that ends with ``?`` and is not a tag question ("..., right?").
+4. ``correction`` / ``elaboration-marker``: a correction ("you're right", "half right", "one fix", "should be") or
+   an adding marker ("also", "to add", "one more", "add-on") in a reply that gives content.
+5. ``build-on-answer``: a content-bearing reply (six or more words) to an answer by someone other than the
+   thread's asker.
+6. ``answer-to-question``: a content-bearing reply to a question (the opening question, or a follow-up) by someone
+   other than the person asking, or an answer marker ("This is ...", a ``[File]``, "Yes," opening a reply to a
+   question).
+7. ``social``: everything else is other.
+
+The thresholds and word lists are in this module, as data, so a student can read and change them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+ACTS = ("answer", "elaboration", "question", "thanks", "other")
+ANSWER_ACTS = frozenset({"answer", "elaboration"})
+ACT_COLUMNS = ["post_id", "act", "rule"]
+
+CONTENT_WORDS = 6  # a reply of fewer words gives no knowledge (unless an answer marker says otherwise)
+QUESTION_WORDS = 4  # shorter "?" sentences ("Right?", "No?") are tag questions
+TAG_QUESTIONS = frozenset({"right", "no", "yes", "correct", "ok", "okay", "isn't it", "is it", "or not", "rite"})
+
+# Lemma patterns (spaCy Matcher). Each entry: label -> list of patterns.
+PATTERNS: dict[str, list[list[dict]]] = {
+    "THANKS": [
+        [{"LEMMA": {"IN": ["thank", "thanks", "thx", "tysm", "ty", "appreciate", "grateful"]}}],
+        [{"LOWER": {"IN": ["helpful", "gold", "lifesaver", "amazing", "legend"]}}],
+        [{"LEMMA": "save"}, {"LOWER": {"IN": ["this", "it"]}}],
+        [{"LOWER": "makes"}, {"LOWER": "sense"}],
+        [{"LOWER": "love"}, {"LOWER": {"IN": ["this", "it", "that"]}}],
+        [{"LOWER": {"IN": ["great", "good", "nice"]}}, {"LOWER": {"IN": ["answer", "explanation", "thread", "one"]}}],
+        [{"LOWER": "so"}, {"LOWER": {"IN": ["simple", "helpful", "useful", "clear"]}}],
+    ],
+    "CORRECTION": [
+        [{"LOWER": "you"}, {"LOWER": {"IN": ["'re", "are"]}}, {"LOWER": "right"}],
+        [{"LOWER": "you're"}, {"LOWER": "right"}],
+        [{"LOWER": "half"}, {"LOWER": "right"}],
+        [{"LOWER": "one"}, {"LOWER": {"IN": ["fix", "correction"]}}],
+        [{"LEMMA": {"IN": ["correction", "typo", "mistake"]}}],
+        [{"LOWER": "should"}, {"LOWER": "be"}],
+        [{"LOWER": "i"}, {"LOWER": "think"}, {"LOWER": {"IN": ["it", "right", "overall"]}}],
+        [{"LOWER": "not"}, {"LOWER": {"IN": ["quite", "exactly"]}}],
+        [{"LOWER": "my"}, {"LOWER": "bad"}],
+        [{"LOWER": "get"}, {"LOWER": "wrong"}],
+        [{"LOWER": "people"}, {"LOWER": "get"}],
+        [{"LEMMA": {"IN": ["miss", "misses"]}}],
+        [{"LOWER": "small"}, {"LOWER": "one"}],
+        [{"LOWER": "says"}, {"OP": "*"}, {"LOWER": "but"}],
+    ],
+    "ADDING": [
+        [{"LOWER": {"IN": ["also", "additionally", "plus"]}}],
+        [{"LEMMA": "add"}],
+        [{"LOWER": {"IN": ["add-on", "addon"]}}],
+        [{"LOWER": "one"}, {"LOWER": {"IN": ["more", "thing"]}}],
+        [{"LOWER": "small"}, {"LOWER": {"IN": ["one", "point", "thing"]}}],
+        [{"LOWER": "and"}, {"LOWER": "for"}, {"LOWER": "the"}],
+        [{"LOWER": "for"}, {"LOWER": "the"}, {"LOWER": {"IN": ["exam", "exams", "juniors"]}}],
+    ],
+    "SOCIAL": [
+        [{"LOWER": {"IN": ["lol", "haha", "hahaha", "lah", "jiayou", "welcome", "wah", "omg", "interesting"]}}],
+        [{"LOWER": "not"}, {"LOWER": "alone"}],
+        [{"LOWER": {"IN": ["you're", "you"]}}, {"LOWER": {"IN": ["not", "are"]}, "OP": "?"}, {"LOWER": "not"}],
+        [{"LOWER": "count"}, {"LOWER": "me"}, {"LOWER": "in"}],
+        [{"LOWER": {"IN": ["i'll", "will"]}}, {"LOWER": {"IN": ["start", "post", "do"]}}],
+        [{"LOWER": "same"}, {"LOWER": {"IN": ["for", "here"]}}],
+        [{"LOWER": "well"}, {"LOWER": "done"}],
+        [{"LOWER": {"IN": ["lurking", "lurker", "lurked"]}}],
+        [{"LOWER": "this"}, {"LOWER": {"IN": ["thread", "poll", "group"]}}],
+    ],
+    "ACK": [
+        [{"LOWER": {"IN": ["agreed", "agree", "noted", "fair", "perfect", "exactly", "true"]}}],
+        [{"LOWER": "makes"}, {"LOWER": "sense"}],
+        [{"LOWER": "so"}, {"LOWER": "that"}, {"LOWER": {"IN": ["'s", "is", "’s"]}}, {"LOWER": "why"}],
+        [{"LOWER": "so"}, {"LOWER": "that's"}, {"LOWER": "why"}],
+    ],
+    "ANSWER": [
+        [{"LOWER": "this"}, {"LOWER": "is"}],
+        [{"LOWER": "[file]"}],
+        [{"LOWER": "[", "OP": "?"}, {"LOWER": "file"}, {"LOWER": "]"}],
+        [{"LOWER": "here"}, {"LOWER": "it"}, {"LOWER": "is"}],
+        [{"LOWER": "because"}],
+        [{"LOWER": {"IN": ["mnemonic", "table", "format", "approach", "tip"]}}],
+    ],
+}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Opening posts that are not requests for knowledge although they end with '?' or open with "What is": polls,
+# announcements, pinned compilations, and rhetorical idioms.
+NOT_A_QUESTION = re.compile(r"^\s*(\[pinned\]|\[file\]|poll\b(?!\s+to\s+settle)|reminder\b|can we agree\b|"
+                            r"what is with\b|what is this feeling\b)", re.I)
+# An opening post that is not a question may still invite knowledge ("Drop your best tips here"): content replies
+# to it are answers.
+INVITES = re.compile(r"\b(drop|share|post|add|leave)\s+(your|any|some)\b|\btips?\s+(here|below|pls|please)\b", re.I)
+
+
+def _nlp():
+    from spacy.matcher import Matcher
+
+    from .segments import make_nlp
+
+    nlp = make_nlp()
+    matcher = Matcher(nlp.vocab)
+    for label, patterns in PATTERNS.items():
+        matcher.add(label, patterns)
+    return nlp, matcher
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _question_sentences(text: str) -> list[str]:
+    """Sentences ending in '?' that are real questions (not tag questions such as "..., right?")."""
+    out = []
+    for s in _SENTENCE_END.split(" ".join(str(text).split())):
+        s = s.strip()
+        if not s.endswith("?"):
+            continue
+        tail = re.sub(r"[^\w' ]", "", s.rsplit(",", 1)[-1]).strip().lower()
+        if _words(s) < QUESTION_WORDS or tail in TAG_QUESTIONS:
+            continue
+        out.append(s)
+    return out
+
+
+def is_question_text(text: str) -> bool:
+    """An opening post asks something: a sentence ends with '?' or it opens with "What is", and it is not a
+    poll, an announcement or a rhetorical idiom (:data:`NOT_A_QUESTION`)."""
+    t = " ".join(str(text).split())
+    if NOT_A_QUESTION.match(t):
+        return False
+    return "?" in t or t.lower().startswith("what is")
+
+
+def _labels(doc, matcher) -> set[str]:
+    return {doc.vocab.strings[m_id] for m_id, _, _ in matcher(doc)}
+
+
+def decide(text: str, depth: int, labels: set[str], replier_is_asker: bool, parent_act: str | None,
+           parent_author_is_replier: bool = False, root_act: str | None = None, answered_before: bool = False,
+           feedback_on_own: bool = False, root_invites: bool = False) -> tuple[str, str]:
+    """The act of one post and the rule that decided it (module docstring), from its text's matched labels and
+    its place in the thread: who asked, the act of the post replied to and of the thread's opening post, whether
+    an answer was given earlier in the thread, and whether the post replied to was feedback on the replier's own
+    post. Pure: the Matcher has already run."""
+    if depth <= 0:
+        return ("question", "root-question") if is_question_text(text) else ("other", "root-other")
+    n = _words(text)
+    asks = bool(_question_sentences(text))
+    knowledge = bool(labels & {"CORRECTION", "ADDING", "ANSWER"})
+    grateful = bool(labels & {"THANKS", "ACK"})
+    if grateful and not asks and (not knowledge or feedback_on_own):
+        return "thanks", "thanks-only"
+    if asks:
+        return "question", "follow-up"
+    if n >= CONTENT_WORDS and "CORRECTION" in labels:
+        return "elaboration", "correction"
+    if root_act != "question" and parent_act != "question" and not root_invites:
+        return ("thanks", "thanks-only") if grateful else ("other", "social")
+    if root_invites and parent_act not in ANSWER_ACTS and depth == 1:
+        parent_act = "question"  # a reply to an invitation answers it
+    if n >= CONTENT_WORDS and "ADDING" in labels and (answered_before or parent_act in ANSWER_ACTS):
+        return "elaboration", "elaboration-marker"
+    if "SOCIAL" in labels and "ANSWER" not in labels:
+        return "other", "social"
+    if parent_act in ANSWER_ACTS and n >= CONTENT_WORDS and not replier_is_asker:
+        return "elaboration", "build-on-answer"
+    if parent_act == "question" and not parent_author_is_replier and (n >= CONTENT_WORDS or "ANSWER" in labels):
+        return "answer", "answer-to-question"
+    if grateful:
+        return "thanks", "thanks-only"
+    return "other", "social"
+
+
+def classify(posts: pd.DataFrame) -> pd.DataFrame:
+    """``post_id, act, rule`` for every post of ``posts`` (``post_id, thread_id, depth, parent_post_id, author,
+    text``), in the order given. Posts are decided in reading order within a thread, so a reply knows the act of
+    the post it replies to."""
+    if posts.empty:
+        return pd.DataFrame(columns=ACT_COLUMNS)
+    p = posts.copy()
+    for col in ("parent_post_id", "thread_id", "author", "text"):
+        p[col] = p[col].fillna("").astype(str) if col in p.columns else ""
+    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
+    p["post_id"] = p["post_id"].astype(str)
+    nlp, matcher = _nlp()
+    docs = list(nlp.pipe([t.lower() for t in p["text"]]))  # the lookup lemmas are of lower-case words
+    author_of = dict(zip(p["post_id"], p["author"]))
+    asker_of = {r.thread_id: r.author for r in p.itertuples() if r.depth == 0 and r.thread_id}
+    parent_of = dict(zip(p["post_id"], p["parent_post_id"]))
+    root_of = {r.thread_id: r.post_id for r in p.itertuples() if r.depth == 0 and r.thread_id}
+    root_text = {r.thread_id: r.text for r in p.itertuples() if r.depth == 0 and r.thread_id}
+    act_of: dict[str, str] = {}
+    answered: set[str] = set()  # threads with an answer-type reply so far
+    rows = []
+    for rec, doc in zip(p.itertuples(index=False), docs):
+        parent_author = author_of.get(rec.parent_post_id)
+        grandparent_author = author_of.get(parent_of.get(rec.parent_post_id, ""))
+        act, rule = decide(rec.text, rec.depth, _labels(doc, matcher),
+                           replier_is_asker=bool(rec.author) and asker_of.get(rec.thread_id) == rec.author,
+                           parent_act=act_of.get(rec.parent_post_id),
+                           parent_author_is_replier=parent_author is not None and parent_author == rec.author,
+                           root_act=act_of.get(root_of.get(rec.thread_id, "")),
+                           answered_before=rec.thread_id in answered,
+                           feedback_on_own=bool(rec.author) and grandparent_author == rec.author,
+                           root_invites=bool(INVITES.search(root_text.get(rec.thread_id, ""))))
+        act_of[rec.post_id] = act
+        if act in ANSWER_ACTS:
+            answered.add(rec.thread_id)
+        rows.append({"post_id": rec.post_id, "act": act, "rule": rule})
+    return pd.DataFrame(rows, columns=ACT_COLUMNS)
+
+
+def evaluate(predicted: pd.Series, labelled: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-act precision, recall, F1 and support, with a ``macro`` row (unweighted mean over the acts that occur
+    in the labels or the predictions), and the confusion table (rows: labelled act, columns: predicted act).
+    Both series are aligned on their index (a post id); posts without a label are left out."""
+    both = pd.DataFrame({"predicted": predicted, "labelled": labelled}).dropna()
+    both = both[both["labelled"].astype(str).str.len() > 0]
+    acts = [a for a in ACTS if a in set(both["labelled"]) | set(both["predicted"])]
+    confusion = pd.DataFrame(0, index=pd.Index(list(ACTS), name="labelled"), columns=list(ACTS))
+    for (lab, pred), n in both.groupby(["labelled", "predicted"]).size().items():
+        confusion.loc[lab, pred] = int(n)
+    rows = []
+    for a in ACTS:
+        tp = int(confusion.loc[a, a])
+        pred_n, lab_n = int(confusion[a].sum()), int(confusion.loc[a].sum())
+        precision = tp / pred_n if pred_n else float("nan")
+        recall = tp / lab_n if lab_n else float("nan")
+        f1 = 2 * precision * recall / (precision + recall) if pred_n and lab_n and (precision + recall) else (
+            0.0 if (pred_n or lab_n) else float("nan"))
+        rows.append({"act": a, "precision": precision, "recall": recall, "f1": f1, "support": lab_n,
+                     "predicted": pred_n})
+    scores = pd.DataFrame(rows)
+    scored = scores[scores["act"].isin(acts)]
+    macro = {"act": "macro", "precision": scored["precision"].fillna(0).mean(),
+             "recall": scored["recall"].fillna(0).mean(), "f1": scored["f1"].mean(),
+             "support": int(scored["support"].sum()), "predicted": int(scored["predicted"].sum())}
+    scores = pd.concat([scores, pd.DataFrame([macro])], ignore_index=True)
+    return scores, confusion.reset_index()
+
+
+def audit(posts: pd.DataFrame, predicted: pd.DataFrame, labelled: pd.Series) -> pd.DataFrame:
+    """The posts the rules get wrong: ``post_id, labelled, predicted, rule, text``, in reading order."""
+    lab = labelled.rename("labelled")
+    merged = predicted.set_index("post_id").join(lab, how="inner")
+    merged = merged[merged["labelled"].astype(str).str.len() > 0]
+    wrong = merged[merged["act"] != merged["labelled"]]
+    text = posts.set_index(posts["post_id"].astype(str))["text"]
+    out = pd.DataFrame({"post_id": wrong.index, "labelled": wrong["labelled"].values,
+                        "predicted": wrong["act"].values, "rule": wrong["rule"].values,
+                        "text": [str(text.get(i, "")) for i in wrong.index]})
+    return out.reset_index(drop=True)
+
+
+SCORE_COLUMNS = ["act", "precision", "recall", "f1", "support", "predicted"]
+
+
+def quality(classified: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``act_quality.csv`` and ``act_confusion.csv``: :func:`evaluate` of the classified posts against the
+    hand-assigned acts (``post_id, act``; ``act_labels.csv``). Empty tables, with their columns, when the study
+    has no labels: the classifier is then *not measured*, and says so rather than guessing."""
+    if labels is None or labels.empty:
+        return (pd.DataFrame(columns=SCORE_COLUMNS),
+                pd.DataFrame(columns=["labelled", *ACTS]))
+    predicted = classified.set_index(classified["post_id"].astype(str))["act"]
+    labelled = labels.set_index(labels["post_id"].astype(str))["act"]
+    return evaluate(predicted, labelled)
+
+
+def macro_f1(scores: pd.DataFrame) -> float:
+    """The macro-averaged F1 of :func:`quality`'s scores (NaN when not measured)."""
+    row = scores[scores["act"] == "macro"]
+    return float(row["f1"].iloc[0]) if len(row) else float("nan")
