@@ -81,7 +81,7 @@ def test_write_screenshots_deterministic(tmp_path, bank):
         data = fa.read_bytes()
         assert b"tIME" not in data and b"tEXt" not in data and b"iTXt" not in data
     assert list(a.columns) == ["screenshot_id", "post_index", "depth", "author", "timestamp", "text",
-                               "reactions", "thread_id", "bank_post"]
+                               "reactions", "act", "thread_id", "bank_post"]
     assert a.groupby("screenshot_id")["post_index"].apply(lambda s: list(s) == list(range(1, len(s) + 1))).all()
     assert (a["text"].str.contains("{") == False).all()  # noqa: E712  placeholders filled
     c = render.write_screenshots(tmp_path / "c", members, threads, seed=6, n_pages=6)

@@ -63,3 +63,75 @@ def test_synth_refuses_non_empty_folder(tmp_path):
     (tmp_path / "x").write_text("x")
     with pytest.raises(InputError):
         synth.write_corpus(tmp_path)
+
+
+def test_every_post_of_the_thread_bank_carries_a_hand_assigned_act():
+    import yaml
+
+    from compendium import acts
+    from compendium.synth import DATA
+
+    seen = 0
+
+    def walk(post, depth):
+        nonlocal seen
+        seen += 1
+        allowed = {"question", "other"} if depth == 0 else set(acts.ACTS)
+        assert post.get("act") in allowed, post.get("text", "")[:60]
+        for r in post.get("replies") or []:
+            walk(r, depth + 1)
+
+    for t in yaml.safe_load((DATA / "threads.yml").read_text(encoding="utf-8"))["threads"]:
+        for p in t["posts"]:
+            walk(p, 0)
+    assert seen > 250
+
+
+def test_the_centralised_scenario_is_tutor_led(tmp_path):
+    import pandas as pd
+    import yaml
+
+    from compendium import synth
+    from compendium.synth import DATA
+
+    members = yaml.safe_load((DATA / "members.yml").read_text(encoding="utf-8"))["members"]
+    threads = yaml.safe_load((DATA / "threads.yml").read_text(encoding="utf-8"))["threads"]
+    participants = pd.read_csv(DATA / "participants.csv", dtype=str)
+    out = synth.centralise(threads, members, participants, seed=7)
+    assert synth.centralise(threads, members, participants, seed=7) == out      # seeded
+    tutors = {"p06", "p11", "p04"}   # years 5, 5, then the first year-4 participant by pseudonym
+    answers = kinds = 0
+    posts = []
+
+    def walk(post, parent):
+        posts.append((post, parent))
+        for r in post.get("replies") or []:
+            walk(r, post)
+
+    for t in out:
+        for p in t["posts"]:
+            walk(p, None)
+    for post, parent in posts:
+        if parent is not None and post["act"] in ("answer", "elaboration"):
+            answers += 1
+            kinds += post["author"] in tutors
+            assert post["author"] != parent["author"]
+        else:
+            assert post["author"] not in tutors                     # tutors only answer
+    assert kinds / answers >= 0.9
+    # texts and acts are untouched: only who wrote them changed
+    assert [p["text"] for p, _ in posts] == [p["text"] for p, _ in _flat(threads)]
+
+
+def _flat(threads):
+    out = []
+
+    def walk(post, parent):
+        out.append((post, parent))
+        for r in post.get("replies") or []:
+            walk(r, post)
+
+    for t in threads:
+        for p in t["posts"]:
+            walk(p, None)
+    return out

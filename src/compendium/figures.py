@@ -11,7 +11,6 @@ fig1 (:func:`theme_prevalence`) counts units, sources and participants per code 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +22,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+
+from . import network as network_mod  # noqa: E402
+from .coding import natural_key  # noqa: E402
 
 THEME_COLOURS = {"T1": "#1b9e77", "T2": "#d95f02", "T3": "#7570b3"}
 ROLE_COLOURS = {"asker": "#66a61e", "answerer": "#e7298a", "both": "#7570b3", "other": "#999999"}
@@ -266,47 +268,28 @@ def reliability(rel: pd.DataFrame):
     return fig
 
 
-ANSWER_ACTS = ("answer", "elaboration")
 ROLE_ORDER = ("both", "answerer", "asker", "other")
-
-
-def _natural(value) -> tuple:
-    """Sort key that puts ``P3`` before ``P10``."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(value)))
-
-
-def _true(series: pd.Series) -> pd.Series:
-    """Booleans, also when read back from CSV as the text ``True``/``False``."""
-    return series.map(lambda v: str(v).strip().lower() in ("true", "1")).astype(bool)
 
 
 def answer_ties(interactions: pd.DataFrame) -> pd.DataFrame:
     """Ties of the information-flow network: ``source`` (the replier) answered ``target`` ``answers`` times.
-
-    Only answer-type acts (:data:`ANSWER_ACTS`) count; without an ``act`` column every row is an answer.
-    Self-replies (``self_reply`` true, or source = target) are dropped. Rows sorted by source, target.
-    """
-    it = interactions
-    keep = pd.Series(True, index=it.index)
-    if "self_reply" in it:
-        keep &= ~_true(it["self_reply"])
-    if "act" in it:
-        keep &= it["act"].astype(str).str.strip().str.lower().isin(ANSWER_ACTS)
-    it = it.loc[keep, ["source", "target"]].astype(str)
-    it = it[it["source"] != it["target"]]
+    Which rows are ties is :func:`compendium.network.answer_ties`'s rule (answer-type acts, no self-replies);
+    rows sorted by source, target."""
+    it = network_mod.answer_ties(interactions)[["source", "target"]].astype(str)
     counts = it.groupby(["source", "target"]).size()
-    rows = sorted(((s, t, int(n)) for (s, t), n in counts.items()), key=lambda r: (_natural(r[0]), _natural(r[1])))
+    rows = sorted(((s, t, int(n)) for (s, t), n in counts.items()),
+                  key=lambda r: (natural_key(r[0]), natural_key(r[1])))
     return pd.DataFrame(rows, columns=["source", "target", "answers"])
 
 
 def _layout(g: nx.Graph, seed: int) -> dict:
     """Positions in [0, 1]²: connected members by Kamada-Kawai (seeded spring start), isolates in rows below."""
-    isolates = sorted((n for n in g if g.degree(n) == 0), key=_natural)
+    isolates = sorted((n for n in g if g.degree(n) == 0), key=natural_key)
     core = g.subgraph(n for n in g if g.degree(n) > 0)
     pos = {}
     if len(core):
         und = nx.Graph(core.to_undirected())
-        nodes = sorted(und, key=_natural)
+        nodes = sorted(und, key=natural_key)
         start = nx.spring_layout(und, seed=seed, iterations=200, weight=None)
         if nx.is_connected(und):
             raw = nx.kamada_kawai_layout(und, pos=start, weight=None)
@@ -380,7 +363,7 @@ def _place_labels(ax, pos: dict, nodes: list, radius_px: dict, edges: list, font
                         for f in np.linspace(0.05, 0.95, 19)]).reshape(-1, 2)
     sides = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
     placed = []
-    for n in sorted(nodes, key=lambda m: (-radius_px[m], _natural(m))):
+    for n in sorted(nodes, key=lambda m: (-radius_px[m], natural_key(m))):
         probe = ax.text(0, 0, n, fontsize=fontsize)
         ext = probe.get_window_extent(renderer)
         probe.remove()
@@ -449,7 +432,7 @@ def network(interactions: pd.DataFrame, metrics: pd.DataFrame, seed: int = 2107)
     """
     ties = answer_ties(interactions)
     members = [str(m) for m in metrics["member"]]
-    nodes = sorted(set(members) | set(ties["source"]) | set(ties["target"]), key=_natural)
+    nodes = sorted(set(members) | set(ties["source"]) | set(ties["target"]), key=natural_key)
     roles = {n: "other" for n in nodes} | dict(zip(members, metrics["role"].astype(str)))
     if "answers" in metrics:
         given = dict(zip(members, pd.to_numeric(metrics["answers"], errors="coerce").fillna(0).astype(int)))

@@ -94,22 +94,23 @@ class Community:
 
 def community(posts: pd.DataFrame, acts: pd.DataFrame, participants: pd.DataFrame | None = None) -> Community:
     """The community's answers and questions from ``posts.csv`` and the acts (``post_id, act``). Answers by
-    anonymous members, to oneself or to a post not captured give no answer row; an answer to an anonymous post
+    anonymous members or to oneself give no answer row; an answer to an anonymous post or to a post not captured
     is kept with an empty ``asker`` (it counts as an answer given, but is no tie between members)."""
     p = posts.copy()
     for col in ("parent_post_id", "thread_id", "author", "text", "timestamp", "screenshot_id"):
         p[col] = p[col].fillna("").astype(str) if col in p.columns else ""
     p["post_id"] = p["post_id"].astype(str)
+    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
     act = dict(zip(acts["post_id"].astype(str), acts["act"].astype(str)))
     author = dict(zip(p["post_id"], p["author"]))
     named = p[~p["author"].map(is_anonymous)]
     members = tuple(sorted(set(named["author"]) - {""}))
     rows, lat = [], {}
     for r in p.itertuples(index=False):
-        if act.get(r.post_id) not in ANSWER_ACTS or not r.parent_post_id:
+        if act.get(r.post_id) not in ANSWER_ACTS or r.depth == 0 or is_anonymous(r.author):
             continue
-        target = author.get(r.parent_post_id)
-        if target is None or is_anonymous(r.author) or target == r.author:
+        target = author.get(r.parent_post_id, "")  # a parent not captured: an answer given, to nobody we know
+        if target == r.author:
             continue
         target = "" if is_anonymous(target) else target  # an answer given, to nobody the network can name
         rows.append({"post_id": r.post_id, "answerer": r.author, "asker": target, "thread_id": r.thread_id,
@@ -117,7 +118,8 @@ def community(posts: pd.DataFrame, acts: pd.DataFrame, participants: pd.DataFram
     answers = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
     by_id = p.set_index("post_id")
     for r in answers.itertuples(index=False):
-        lat[r.post_id] = latency_hours(by_id.loc[r.answered_post_id], by_id.loc[r.post_id])
+        known = r.answered_post_id in by_id.index
+        lat[r.post_id] = latency_hours(by_id.loc[r.answered_post_id], by_id.loc[r.post_id]) if known else math.nan
     q = p[p["post_id"].map(act).eq("question")]
     # an anonymous question is a question (its thread counts), asked by nobody the network can name
     questions = pd.DataFrame({"post_id": q["post_id"], "asker": ["" if is_anonymous(x) else x for x in q["author"]],

@@ -85,10 +85,13 @@ def interactions(posts: pd.DataFrame, acts: pd.DataFrame | None = None) -> pd.Da
 def answer_ties(interactions_df: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``interactions`` that are ties of the information-flow network: answer-type acts, not to
     oneself. A table without an ``act`` column (written before acts existed) counts every reply."""
-    keep = ~_flag(interactions_df["self_reply"])
-    if "act" in interactions_df.columns:
-        keep &= interactions_df["act"].astype(str).isin(acts_mod.ANSWER_ACTS)
-    return interactions_df.loc[keep]
+    it = interactions_df
+    keep = it["source"].astype(str) != it["target"].astype(str)
+    if "self_reply" in it.columns:
+        keep &= ~_flag(it["self_reply"])
+    if "act" in it.columns:
+        keep &= it["act"].astype(str).str.strip().str.lower().isin(acts_mod.ANSWER_ACTS)
+    return it.loc[keep]
 
 
 def _flag(series: pd.Series) -> pd.Series:
@@ -128,8 +131,9 @@ def metrics(interactions_df: pd.DataFrame, posts: pd.DataFrame, acts: pd.DataFra
     between = nx.betweenness_centrality(g, normalized=True) if len(g) else {}
     n_posts = p.groupby("author").size()
     n_questions = p[p["act"] == "question"].groupby("author").size()
+    # an answer to oneself is none; an answer whose parent was not captured, or is anonymous, still counts
     answered = p[(p["depth"] > 0) & p["act"].isin(acts_mod.ANSWER_ACTS)
-                 & (p["parent_post_id"].map(author_of).fillna(p["author"]) != p["author"])]
+                 & (p["parent_post_id"].map(author_of).fillna("") != p["author"])]
     n_answers = answered.groupby("author").size()
     n_thanks = p[(p["depth"] > 0) & (p["act"] == "thanks")].groupby("author").size()
     rows = []
