@@ -101,16 +101,7 @@ def test_the_centralised_scenario_is_tutor_led(tmp_path):
     assert synth.centralise(threads, members, participants, seed=7) == out      # seeded
     tutors = {"p06", "p11", "p04"}   # years 5, 5, then the first year-4 participant by pseudonym
     answers = kinds = 0
-    posts = []
-
-    def walk(post, parent):
-        posts.append((post, parent))
-        for r in post.get("replies") or []:
-            walk(r, post)
-
-    for t in out:
-        for p in t["posts"]:
-            walk(p, None)
+    posts = _flat(out)
     for post, parent in posts:
         if parent is not None and post["act"] in ("answer", "elaboration"):
             answers += 1
