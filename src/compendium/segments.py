@@ -73,14 +73,43 @@ def _spans(text: str, base: int, unit: str, nlp) -> list[tuple[int, int]]:
             s = len(line) - len(line.lstrip())
             spans.append((lstart + s, lstart + len(line.rstrip())))
             continue
-        doc = nlp(line)
-        for sent in doc.sents:
-            raw = line[sent.start_char:sent.end_char]
+        starts = whole_units(line, [sent.start_char for sent in nlp(line).sents])
+        for a, b in zip(starts, starts[1:] + [len(line)]):
+            raw = line[a:b]
             s = len(raw) - len(raw.lstrip())
             e = len(raw.rstrip())
             if e > s:
-                spans.append((lstart + sent.start_char + s, lstart + sent.start_char + e))
+                spans.append((lstart + a + s, lstart + a + e))
     return spans
+
+
+BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
+# A transcriber's annotation opens in lower case ([laughs], [pause], [inaudible 00:12:31]); a de-identification
+# placeholder opens with a capital ([Lecturer A], [Friend 1]) and is a word of the sentence it stands in.
+ANNOTATION = re.compile(r"\[[a-z]")
+
+
+def whole_units(line: str, starts: list[int]) -> list[int]:
+    """Sentence starts within ``line`` (the first is the line's start) moved so that no unit begins or ends
+    inside square brackets: an annotation (``[laughs]`` after a sentence's full stop) stays with the sentence it
+    follows, a placeholder (``[Lecturer A] said ...``) opens the sentence it stands in. (spaCy's sentencizer
+    cuts after the ``[`` that follows a full stop, inside the brackets.) Unbalanced brackets are text."""
+    spans = [(m.start(), m.end()) for m in BRACKETS.finditer(line)]
+    out: list[int] = []
+    for b in sorted(set(starts)):
+        for i, j in spans:
+            annotation = bool(ANNOTATION.match(line, i))
+            if i < b < j:   # the sentencizer cut inside: after an annotation, before a placeholder
+                b = j if annotation else i
+            elif b == i and out and annotation:
+                b = j
+        while b < len(line) and line[b].isspace():
+            b += 1
+        if b < len(line) and (not out or b > out[-1]):
+            out.append(b)
+    if not out or out[0] != 0:
+        out.insert(0, 0)
+    return out
 
 
 def segment(sources: list[Source], participants: pd.DataFrame | None = None, unit: str = "sentence",
