@@ -166,3 +166,62 @@ def test_no_double_coded_sources(cb):
     r = rel.reliability(coded, unit_tab, cb).set_index("code_id")
     assert (r["n_units"] == 0).all()
     assert r.loc["X", "note"] == "fewer than two rated units"
+
+
+def test_alpha_closed_form_equals_the_krippendorff_package():
+    import numpy as np
+
+    from compendium import reliability as rel
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for _ in range(300):
+        n = int(rng.integers(2, 60))
+        a = (rng.random(n) < rng.random()).astype(int)
+        b = (rng.random(n) < rng.random()).astype(int)
+        ref = rel.krippendorff_alpha(a, b)
+        mine = float(rel.alpha_binary((a != b).sum(), (a + b).sum(), n))
+        if math.isnan(ref):
+            assert math.isnan(mine)
+            continue
+        assert abs(ref - mine) < 1e-9
+        checked += 1
+    assert checked > 200
+
+
+def test_bootstrap_interval_brackets_alpha_narrows_with_units_and_is_seeded():
+    import numpy as np
+
+    from compendium import reliability as rel
+
+    rng = np.random.default_rng(2)
+
+    def interval(n):
+        a = (rng.random(n) < 0.3).astype(int)
+        b = np.where(rng.random(n) < 0.85, a, 1 - a)
+        draws = rel.bootstrap_draws(n)
+        lo, hi = rel.bootstrap_interval((a != b).astype(int), a + b, draws)
+        point = rel.krippendorff_alpha(a, b)
+        assert lo <= point <= hi
+        assert (lo, hi) == rel.bootstrap_interval((a != b).astype(int), a + b, rel.bootstrap_draws(n))
+        return hi - lo
+
+    assert interval(2000) < interval(100)
+
+
+def test_reliability_table_has_intervals_and_names_a_code_one_coder_never_used(tmp_path):
+    import pandas as pd
+
+    from compendium import reliability as rel
+    from compendium.tables import read_csv
+
+    from conftest import DERIVED
+
+    t = read_csv(DERIVED / "reliability.csv")
+    assert {"alpha_low", "alpha_high"} <= set(t.columns)
+    scored = t[pd.to_numeric(t["alpha"], errors="coerce").notna()]
+    lo, a, hi = (pd.to_numeric(scored[c]) for c in ("alpha_low", "alpha", "alpha_high"))
+    assert ((lo <= a + 1e-9) & (a <= hi + 1e-9)).all()
+    one_sided = t[(t["n_coder1"].astype(int) == 0) ^ (t["n_coder2"].astype(int) == 0)]
+    assert len(one_sided) and one_sided["note"].str.startswith("never applied by coder").all()
+    assert rel.COLUMNS == list(t.columns)

@@ -52,9 +52,10 @@ CAPTIONS: dict[str, str] = {
         "the order in which sources are taken."),
     "fig4_reliability": (
         "Agreement between two coders for each code on the double-coded sources: the kappa statistic as dots "
-        "and the alpha statistic as crosses (both chance-corrected), codes ordered by kappa, with a light "
-        "vertical line at a conventional reference level. "
-        "Points further right mean the coders applied the code to the same units more consistently than chance. "
+        "and the alpha statistic as crosses (both chance-corrected) with a shaded bar for alpha's bootstrap "
+        "interval over units, codes ordered by kappa, with a light vertical line at a conventional reference "
+        "level. Points further right mean the coders applied the code to the same units more consistently than "
+        "chance; a wide bar means few units carry the code and the estimate is uncertain. "
         "Agreement is on units, not on span boundaries or interpretation, and sources coded by one coder are "
         "not included."),
     "fig5_network": (
@@ -251,13 +252,19 @@ def saturation(sat: pd.DataFrame):
 
 
 def reliability(rel: pd.DataFrame):
-    """Dot plot of Cohen's kappa and Krippendorff's alpha per code."""
+    """Dot plot of Cohen's kappa and Krippendorff's alpha per code, with alpha's bootstrap interval as a bar."""
     rel = rel[rel["code_id"] != "ALL"].copy()
     rel["kappa_f"] = pd.to_numeric(rel["kappa"], errors="coerce")
     rel["alpha_f"] = pd.to_numeric(rel["alpha"], errors="coerce")
     rel = rel.sort_values(["kappa_f", "code_id"], na_position="first").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(6, 0.2 * len(rel) + 1.2))
     y = np.arange(len(rel))
+    if "alpha_low" in rel and "alpha_high" in rel:
+        lo = pd.to_numeric(rel["alpha_low"], errors="coerce")
+        hi = pd.to_numeric(rel["alpha_high"], errors="coerce")
+        ok = lo.notna() & hi.notna()
+        ax.hlines(y[ok.to_numpy()], lo[ok], hi[ok], color="#d95f02", alpha=0.45, linewidth=2.2,
+                  label="alpha, 95% bootstrap interval")
     ax.scatter(rel["kappa_f"], y, s=14, label="Cohen's kappa", color="#1b9e77")
     ax.scatter(rel["alpha_f"], y, s=14, marker="x", label="Krippendorff's alpha", color="#d95f02")
     ax.set_yticks(y, rel["code_id"], fontsize=7)

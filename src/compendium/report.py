@@ -134,7 +134,8 @@ def write_tables(t: dict[str, pd.DataFrame], participants: pd.DataFrame, out: Pa
     out.mkdir(parents=True, exist_ok=True)
     t1 = participants_table(participants)
     t2 = themes_table(t["themes"], t["theme_quotes"])
-    rel = t["reliability"][["code_id", "n_units", "percent_agreement", "kappa", "alpha"]]
+    rel = t["reliability"][[c for c in ("code_id", "n_units", "percent_agreement", "kappa", "alpha", "alpha_low",
+                                        "alpha_high", "note") if c in t["reliability"].columns]]
     paths = [write_csv(t1, out / "table1_participants.csv"), write_csv(t2, out / "table2_themes.csv"),
              write_csv(rel, out / "table3_reliability.csv")]
     md = ["# Tables", ""]
