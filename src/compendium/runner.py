@@ -42,7 +42,8 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("screenshots", "01_screenshots.ipynb",
           ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"), (),
-          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "act_labels.csv", "redacted/"),
+          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "act_labels.csv", "ocr_post_quality.csv",
+           "redacted/"),
           needs_private=True,
           all_cores=True),
     Stage("transcripts", "02_transcripts.ipynb",
@@ -54,7 +55,7 @@ STAGES: tuple[Stage, ...] = (
           ("coding.csv", "reliability.csv", "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv",
            "witi.qdpx")),
     Stage("themes", "04_themes.ipynb", ("codebook.yml",),
-          ("coding.csv", "segments.csv", "posts.csv"),
+          ("coding.csv", "segments.csv", "posts.csv", "ocr_post_quality.csv"),
           ("themes.csv", "theme_quotes.csv", "code_cooccurrence.csv")),
     Stage("information_flow", "05_information_flow.ipynb", ("participants.csv",),
           ("posts.csv", "threads.csv", "act_labels.csv"),

@@ -423,7 +423,8 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
 
     Returns ``posts``, ``threads``, ``ocr_quality``, ``ocr_lines``, ``review`` and ``post_quality`` (per post:
     character error rate, author and depth right; empty without a transcription). ``posts``, ``threads``,
-    ``ocr_quality`` and ``ocr_lines`` are written, with the redacted images. If a fresh OCR of a redacted image
+    ``ocr_quality``, ``ocr_lines``, ``act_labels`` and ``post_quality`` (as ``ocr_post_quality.csv``) are
+    written, with the redacted images. If a fresh OCR of a redacted image
     still reads an identifier, InputError names the page and nothing is written (redacted images already
     written are removed).
     """
@@ -484,6 +485,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     posts = posts.drop(columns=["text_raw"])
     write_csv(posts, out_dir / "posts.csv")
     write_csv(labels, out_dir / ACT_LABELS)
+    write_csv(post_quality, out_dir / POST_QUALITY)
     write_csv(tab["threads"], out_dir / "threads.csv")
     write_csv(quality, out_dir / "ocr_quality.csv")
     write_csv(lines, out_dir / "ocr_lines.csv")
@@ -492,6 +494,10 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
 
 
 ACT_LABELS = "act_labels.csv"
+# ocr_post_quality.csv: per transcribed post, whether the OCR found it and read it exactly (cer 0: the text in
+# posts.csv is then the hand-checked text, pseudonymised) - numbers only, so downstream stages can tell verified
+# quotes from OCR ones without the private folder. Header only without a transcription.
+POST_QUALITY = "ocr_post_quality.csv"
 ACT_LABEL_COLUMNS = ["post_id", "act"]
 
 
