@@ -62,6 +62,11 @@ CODE_KEYS = ("id", "label", "theme", "parent", "origin", "definition", "include"
 CODE_REQUIRED = ("id", "label", "theme", "origin", "definition", "indicators")
 CODE_OPTIONAL = ("parent", "include", "exclude", "example")
 
+# Structured fields of a history round, each a list of strings (codes_merged entries read "OLD -> NEW"), so that
+# the record can be checked against the data (compendium.record): who coded, which sources, which were coded by
+# both coders, what changed, which codes the round says agreed least, which codes it declared exclusive.
+HISTORY_LIST_KEYS = ("coders", "sources", "double_coded", "codes_added", "codes_merged", "codes_split",
+                     "codes_retired", "lowest_agreement", "exclusive")
 _LINE = "__line__"
 _KEYLINES = "__keylines__"
 
@@ -87,8 +92,9 @@ class Codebook:
     version: str
     themes: pd.DataFrame  # id, label, definition
     codes: pd.DataFrame  # id, label, theme, parent, origin, definition, include, exclude, example, indicators
-    history: pd.DataFrame  # date, then the other keys of the entries
+    history: pd.DataFrame  # date, then the other keys of the entries (HISTORY_LIST_KEYS as lists)
     path: str | None = field(default=None, compare=False)
+    history_lines: list = field(default_factory=list, compare=False)  # per round: {key: line in the file}
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Codebook) and self.to_dict() == other.to_dict()
@@ -246,6 +252,7 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
 
     # history
     history = []
+    history_lines: list[dict] = []
     for entry in entries("history"):
         line = entry.get(_LINE)
         kl = entry.get(_KEYLINES, {})
@@ -255,8 +262,14 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
         for key, value in entry.items():
             if key in (_LINE, _KEYLINES):
                 continue
+            if str(key) in HISTORY_LIST_KEYS:
+                if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+                    _fail(f"history {key} must be a list of codes or sources", path, kl.get(key, line))
+                row[str(key)] = [str(v).strip() for v in value]
+                continue
             row[str(key)] = _text(value, f"history {key}", path, kl.get(key, line))
         history.append(row)
+        history_lines.append({"": line, **{str(k): v for k, v in kl.items()}})
     hist_cols = ["date"]
     for row in history:
         hist_cols += [k for k in row if k not in hist_cols]
@@ -269,6 +282,7 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
         codes=pd.DataFrame(codes, columns=list(CODE_KEYS)),
         history=history_df,
         path=None if path is None else str(path),
+        history_lines=history_lines,
     )
 
 
