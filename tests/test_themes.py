@@ -86,16 +86,16 @@ def test_prevalence(cb, cons, unit_tab):
 
 def test_quotes_rule(cb, cons, unit_tab):
     q = themes.quotes(cons, cb, unit_tab, per_theme=3)
-    assert list(q.columns) == ["theme", "rank", "codes", "unit_id", "source_id", "source_type",
-                               "speaker", "participant", "text"]
+    assert list(q.columns) == themes.QUOTE_COLUMNS
+    assert list(q.columns)[:9] == ["theme", "rank", "codes", "unit_id", "source_id", "source_type",
+                                   "speaker", "participant", "text"]
     t1 = q[q["theme"] == "T1"]
     # candidates (no interviewer): P01:0002 (2 codes), WITI-001#2 (2), P01:0003 (1), P02:0001 (1)
-    # ranked by n codes, then length: WITI-001#2 and P01:0002 have 2 codes; lengths 61 vs 54
-    # one per speaker first: WITI-001#2 (M20), P01:0002 (P01), P02:0001 (P02; P01:0003 is P01)
-    assert t1["unit_id"].tolist() == ["WITI-001#2", "P01:0002", "P02:0001"]
+    # participants' words lead, then a post, then the next participant (themes.quotes' rule); one per voice
+    # first: P01:0002 (P01), WITI-001#2 (M20), P02:0001 (P02; P01:0003 is P01 again)
+    assert t1["unit_id"].tolist() == ["P01:0002", "WITI-001#2", "P02:0001"]
     assert t1["rank"].tolist() == [1, 2, 3]
-    assert t1.iloc[1]["codes"] == "AFF;LURK"
-    assert "\n" not in t1.iloc[0]["text"] and "  " not in t1.iloc[0]["text"]
+    assert t1.iloc[0]["codes"] == "AFF;LURK"
     t2 = q[q["theme"] == "T2"]
     # P03:0001 is too short (< 40 chars) while there are enough long ones
     assert t2["unit_id"].tolist() == ["P02:0001", "P01:0003", "WITI-001#10"]
@@ -106,7 +106,7 @@ def test_quotes_rule(cb, cons, unit_tab):
 def test_quotes_fill_after_one_per_speaker(cb, cons, unit_tab):
     q = themes.quotes(cons, cb, unit_tab, per_theme=10)
     t1 = q[q["theme"] == "T1"]["unit_id"].tolist()
-    assert t1 == ["WITI-001#2", "P01:0002", "P02:0001", "P01:0003"]
+    assert t1 == ["P01:0002", "WITI-001#2", "P02:0001", "P01:0003"]
     t2 = q[q["theme"] == "T2"]["unit_id"].tolist()
     assert "P03:0001" in t2   # short quotes admitted when too few long ones
 

@@ -348,32 +348,116 @@ def frequencies(consensus_df: pd.DataFrame, codebook: Codebook,
 
 # --------------------------------------------------------------------------- saturation
 
-def saturation(consensus_df: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """The classic saturation curve: new and cumulative codes per source, in date order.
+SATURATION_COLUMNS = ["order", "source_id", "date", "coded_in_round", "n_codes", "new_codes", "new_code_ids",
+                      "cumulative_codes", "cumulative_share", "in_base", "run_new_codes", "new_information",
+                      "saturation", "basis"]
+FIRST_PASS_DIR = ("coding", "rounds")
 
-    ``sources`` has ``source_id`` and ``date`` (e.g. the interviews with their dates); sources
-    are taken in date order, ties by id. Consensus rows of other sources are ignored. Columns:
-    order, source_id, date, n_codes (distinct codes in the source), new_codes, new_code_ids
-    (``;``-separated), cumulative_codes, cumulative_share (of the final cumulative count).
-    """
-    src = sources[["source_id", "date"]].astype(str).drop_duplicates("source_id")
-    src = src.assign(_k=src["source_id"].map(natural_key))
-    src = src.sort_values(["date", "_k"], kind="stable").drop(columns="_k")
-    codes_by_source = consensus_df.groupby("source_id")["code_id"].agg(set).to_dict()
-    seen: set[str] = set()
+
+def first_pass_files(raw) -> list[Path]:
+    """``coding/rounds/<round>-<coder>.csv``: each round's first-pass coding (optional)."""
+    folder = Path(raw).joinpath(*FIRST_PASS_DIR)
+    return sorted(folder.glob("*.csv"), key=lambda p: natural_key(p.name)) if folder.is_dir() else []
+
+
+def read_first_pass(files: list[Path], book) -> pd.DataFrame:
+    """The first-pass coding of every round: ``round, coder, source_id, code_id`` (post ids as their screenshot's
+    id: the source). The round is the number the file name starts with (``2-A.csv``). A code must be in the
+    codebook or named in its history (added, merged or split there: the first pass uses the codes of its time);
+    codes merged later are counted under the code they were merged into."""
+    history_codes: set[str] = set()
+    merged: dict[str, str] = {}
+    for _, r in book.history.iterrows():
+        for key in ("codes_added", "codes_retired"):
+            history_codes.update(r.get(key) or [] if isinstance(r.get(key), list) else [])
+        for entry in (r.get("codes_merged") if isinstance(r.get("codes_merged"), list) else []):
+            old, _, new = (x.strip() for x in entry.partition("->"))
+            merged[old] = new
+            history_codes.add(old)
+    known = set(book.code_ids) | history_codes
     rows = []
+    for path in files:
+        m = re.match(r"(\d+)", path.name)
+        if not m:
+            raise InputError("a first-pass coding file is named <round>-<coder>.csv (e.g. 2-A.csv)", path)
+        for line, rec in read_file(path):
+            if rec["code_id"] not in known:
+                raise InputError(f"unknown code '{rec['code_id']}' (not in the codebook nor in its history)",
+                                 path, line)
+            rows.append({"round": int(m.group(1)), "coder": rec["coder"],
+                         "source_id": rec["source_id"].split("#")[0],
+                         "code_id": merged.get(rec["code_id"], rec["code_id"])})
+    return pd.DataFrame(rows, columns=["round", "coder", "source_id", "code_id"])
+
+
+def saturation(consensus_df: pd.DataFrame, sources: pd.DataFrame, first_pass: pd.DataFrame | None = None,
+               base: int = 4, run: int = 2, threshold: float = 0.05) -> pd.DataFrame:
+    """Code saturation as Guest, Namey & Chen (2020, PLoS ONE 15(5):e0232076) measure it.
+
+    Sources (``sources``: ``source_id, date``, e.g. the interviews) are taken in the order they were **coded**:
+    with ``first_pass`` (:func:`read_first_pass`), by the round that first coded them, then date, and each
+    counts the codes of its first pass; without it, in date order with the final (consensus) coding, which shows
+    the final recode rather than the emergence of codes, and ``basis`` says so. Per source: codes, codes not seen
+    before, the cumulative count. The first ``base`` sources are the **base**; after it, a **run** of ``run``
+    sources adds ``run_new_codes``, and ``new_information`` = those / the number of codes in the base. The first
+    source at which ``new_information`` is at most ``threshold`` is the **stopping point** (``saturation``
+    True): saturation is reached there, and later sources are still listed. Code saturation only: whether the
+    meaning is understood is a judgement the counts cannot make.
+    """
+    if base < 1 or run < 1 or not 0 <= threshold <= 1:
+        raise InputError("saturation needs base >= 1, run >= 1 and 0 <= threshold <= 1", "parameters")
+    src = sources[["source_id", "date"]].astype(str).drop_duplicates("source_id")
+    ids = set(src["source_id"])
+    if first_pass is not None and len(first_pass) and (set(first_pass["source_id"]) & ids):
+        fp = first_pass[first_pass["source_id"].isin(ids)]
+        first = fp.groupby("source_id")["round"].min()
+        fp = fp[fp["round"] == fp["source_id"].map(first)]
+        codes_by_source = fp.groupby("source_id")["code_id"].agg(set).to_dict()
+        src = src[src["source_id"].isin(first.index)]
+        src = src.assign(rnd=src["source_id"].map(first).astype(int), key=src["source_id"].map(natural_key))
+        src = src.sort_values(["rnd", "date", "key"], kind="stable")
+        basis = "first-pass coding, in the order the rounds coded the sources"
+    else:
+        codes_by_source = consensus_df.groupby("source_id")["code_id"].agg(set).to_dict()
+        src = src.assign(rnd=np.nan, key=src["source_id"].map(natural_key)).sort_values(["date", "key"], kind="stable")
+        basis = "final coding in date order (no first-pass files): the final recode, not the emergence of codes"
+    seen: set[str] = set()
+    rows, new_per = [], []
     for i, rec in enumerate(src.itertuples(index=False), start=1):
         codes = codes_by_source.get(rec.source_id, set())
         new = sorted(codes - seen, key=natural_key)
         seen |= codes
+        new_per.append(len(new))
         rows.append({"order": i, "source_id": rec.source_id, "date": rec.date,
-                     "n_codes": len(codes), "new_codes": len(new),
-                     "new_code_ids": ";".join(new), "cumulative_codes": len(seen)})
-    out = pd.DataFrame(rows, columns=["order", "source_id", "date", "n_codes", "new_codes",
-                                      "new_code_ids", "cumulative_codes"])
+                     "coded_in_round": "" if pd.isna(rec.rnd) else int(rec.rnd), "n_codes": len(codes),
+                     "new_codes": len(new), "new_code_ids": ";".join(new), "cumulative_codes": len(seen),
+                     "in_base": i <= base, "run_new_codes": np.nan, "new_information": np.nan,
+                     "saturation": False, "basis": basis})
+    base_codes = rows[min(base, len(rows)) - 1]["cumulative_codes"] if rows else 0
+    reached = False
+    for i in range(base + run, len(rows) + 1):
+        added = sum(new_per[i - run:i])
+        row = rows[i - 1]
+        row["run_new_codes"] = added
+        row["new_information"] = added / base_codes if base_codes else np.nan
+        if not reached and base_codes and added / base_codes <= threshold:
+            row["saturation"] = reached = True
+    out = pd.DataFrame(rows, columns=SATURATION_COLUMNS)
     total = len(seen)
     out["cumulative_share"] = out["cumulative_codes"] / total if total else np.nan
     return out
+
+
+def stopping_point(sat: pd.DataFrame) -> str:
+    """One line on where saturation was reached (or not) in a :func:`saturation` table."""
+    if sat.empty:
+        return "no sources"
+    hit = sat[sat["saturation"].astype(str).str.lower() == "true"]
+    if not len(hit):
+        return f"saturation not reached within {len(sat)} sources"
+    r = hit.iloc[0]
+    return (f"saturation reached at source {int(r['order'])} of {len(sat)} ({r['source_id']}): the last run added "
+            f"{int(r['run_new_codes'])} new code(s), {float(r['new_information']) * 100:.1f}% of the base's codes")
 
 
 # --------------------------------------------------------------------------- retrieval audit

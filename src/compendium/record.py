@@ -20,8 +20,9 @@ it describes. Each round may carry structured fields beside its prose (:data:`co
 :class:`Finding` (file, line, what is wrong) per contradiction:
 
 - a round that codes (or double-codes) a source collected after the round's date;
-- a code added in a round that an earlier round's ``sources`` were coded with, or a code that no round added
-  (only when the history records additions at all), or a merged or retired code still applied;
+- a code added in a round that an earlier round's ``sources`` were coded with, or that an earlier round's
+  first-pass coding (``coding/rounds/``) applies, or a code that no round added (only when the history records
+  additions at all), or a merged or retired code still applied;
 - a ``double_coded`` claim that the coding files contradict: a claimed source that one of the coders never
   coded, or a source both coders coded that no round claims;
 - codes declared exclusive applied to one passage by one coder;
@@ -34,6 +35,7 @@ written by people, and the data are what they are). The committed corpus has non
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,13 +88,22 @@ def applications(coding_files: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "line", "coder", "source_id", "start", "end", "code_id"])
 
 
+def _round_number(r: dict, i: int) -> int:
+    try:
+        return int(r.get("round", i + 1))
+    except (TypeError, ValueError):
+        return i + 1
+
+
 def _base(source_id: str) -> str:
     return str(source_id).split("#")[0]
 
 
 def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.DataFrame | None = None,
-          codebook_path: str | Path | None = None) -> list[Finding]:
-    """The contradictions between the history and the data (module docstring), in file order."""
+          codebook_path: str | Path | None = None, first_pass_files: list[Path] | None = None) -> list[Finding]:
+    """The contradictions between the history and the data (module docstring), in file order. With
+    ``first_pass_files`` (``coding/rounds/<round>-<coder>.csv``), also a first pass that uses a code the history
+    adds only in a later round."""
     path = str(codebook_path or book.path or "codebook.yml")
     dates = source_dates(sources)
     apps = applications(coding_files)
@@ -156,6 +167,17 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             first = hit.iloc[0]
             findings.append(Finding(first["file"], int(first["line"]), f"code {code} was {key.split('_')[1]} in "
                                     f"round {rounds[i].get('round', i + 1)} but is still applied"))
+
+    for fpath in first_pass_files or []:
+        m = re.match(r"(\d+)", Path(fpath).name)
+        if not m:
+            continue
+        rnd = int(m.group(1))
+        for line, rec in coding_mod.read_file(fpath):
+            i = added_in.get(rec["code_id"])
+            if i is not None and _round_number(rounds[i], i) > rnd:
+                findings.append(Finding(str(fpath), line, f"the round {rnd} first pass applies {rec['code_id']}, "
+                                        f"which the history adds only in round {_round_number(rounds[i], i)}"))
 
     # 3. double coding as claimed vs as the coding files have it
     claims = [(i, r) for i, r in enumerate(rounds) if _list(r.get("double_coded"))]

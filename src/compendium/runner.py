@@ -50,12 +50,12 @@ STAGES: tuple[Stage, ...] = (
           ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
           ("segments.csv",)),
     Stage("coding", "03_coding.ipynb",
-          ("codebook.yml", "coding/*", "transcripts/*", "fieldnotes/*", "participants.csv"),
+          ("codebook.yml", "coding/*", "coding/rounds/*", "transcripts/*", "fieldnotes/*", "participants.csv"),
           ("segments.csv", "posts.csv"),
           ("coding.csv", "reliability.csv", "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv",
            "witi.qdpx")),
     Stage("themes", "04_themes.ipynb", ("codebook.yml",),
-          ("coding.csv", "segments.csv", "posts.csv", "ocr_post_quality.csv"),
+          ("coding.csv", "segments.csv", "posts.csv", "ocr_post_quality.csv", "redacted/"),
           ("themes.csv", "theme_quotes.csv", "code_cooccurrence.csv")),
     Stage("information_flow", "05_information_flow.ipynb", ("participants.csv",),
           ("posts.csv", "threads.csv", "act_labels.csv"),
@@ -167,8 +167,15 @@ def fingerprint(ctx: Context, stage: Stage, params: dict) -> str:
         h.update(f.relative_to(ctx.raw).as_posix().encode())
         h.update(manifest.sha256_file(f).encode())
     for rel in stage.derived_inputs:
-        f = ctx.derived / rel
         h.update(rel.encode())
+        if rel.endswith("/"):   # a folder: every file in it, by name and content
+            folder = ctx.derived / rel.rstrip("/")
+            for f in sorted(folder.rglob("*")) if folder.is_dir() else []:
+                if f.is_file():
+                    h.update(f.relative_to(folder).as_posix().encode())
+                    h.update(manifest.sha256_file(f).encode())
+            continue
+        f = ctx.derived / rel
         h.update(manifest.sha256_file(f).encode() if f.is_file() else b"absent")
     return h.hexdigest()
 
@@ -325,8 +332,9 @@ def check_reads(ctx: Context, stage: Stage, rec: reads.Record) -> None:
                           "are read only")
     declared = {f.relative_to(ctx.raw).as_posix() for f in _raw_files(ctx.raw, stage.raw_inputs)}
     undeclared = sorted(f"raw {r}" for r in rec.raw_read - declared if (ctx.raw / r).is_file())
+    folders = tuple(d for d in stage.derived_inputs if d.endswith("/"))
     undeclared += sorted(f"derived {d}" for d in rec.derived_read - set(stage.derived_inputs)
-                         if (ctx.derived / d).is_file())
+                         if (ctx.derived / d).is_file() and not d.startswith(folders))
     if undeclared:
         raise StageFailed(f"stage '{stage.name}' read {', '.join(undeclared)}, which its declared inputs "
                           "(compendium.runner.STAGES) leave out: its cache would not notice a change there")
@@ -397,7 +405,8 @@ def plan_stage(ctx: Context, stage: Stage) -> Plan:
         raise InputError(f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs",
                          ctx.raw / "private")
     for rel in stage.derived_inputs:
-        if not (ctx.derived / rel).is_file():
+        there = (ctx.derived / rel.rstrip("/")).is_dir() if rel.endswith("/") else (ctx.derived / rel).is_file()
+        if not there:
             raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
                              ctx.derived / rel)
     params = stage_parameters(ctx, stage)
@@ -547,7 +556,7 @@ _WRITER = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}   # derived
 def upstream(stage: Stage, stages) -> set[str]:
     """Names of the stages among ``stages`` that write a file ``stage`` reads: it starts after they finish."""
     names = {s.name for s in stages}
-    return {_WRITER[d] for d in stage.derived_inputs if _WRITER.get(d) in names}
+    return {_WRITER[d.rstrip("/")] for d in stage.derived_inputs if _WRITER.get(d.rstrip("/")) in names}
 
 
 def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, str]:

@@ -62,6 +62,12 @@ def _scaled_transcript(text: str, pseudonym: str, k: int) -> str:
     return re.sub(rf"(?m)^{pseudonym}:", f"{new}:", text)
 
 
+def _load_yaml_front(text: str) -> dict:
+    """A transcript's or field note's YAML front matter (``---`` ... ``---``), or {}."""
+    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    return (yaml.safe_load(m.group(1)) or {}) if m else {}
+
+
 def _quote_offsets(text: str, quote: str, where: str) -> tuple[int, int]:
     i = text.find(quote)
     if i < 0 or text.find(quote, i + 1) >= 0:
@@ -169,6 +175,41 @@ def coder_b(a: pd.DataFrame, texts: dict[str, str], source_types: dict[str, str]
     return df.drop_duplicates(subset=["source_id", "start", "end", "code_id"], keep="first")
 
 
+def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan: dict) -> dict[int, pd.DataFrame]:
+    """Coder A's first pass of every source, by round (``{round: coding rows}``): the round that first lists the
+    source in its ``sources`` codes it with the codes that existed then (``synthdata/first_pass.yml``). Within a
+    round, interviews are coded in date order, and an inductive code exists from the source where it was first
+    noted; field notes and screenshots get the codes of their round's end. Sources no round lists are left out."""
+    first_round: dict[str, int] = {}
+    for entry in history:
+        for sid in entry.get("sources") or []:
+            first_round.setdefault(str(sid), int(entry["round"]))
+    noted = {str(k): str(v) for k, v in (plan.get("first_noted") or {}).items()}
+    renamed = {str(k): str(v) for k, v in (plan.get("before_round_3") or {}).items()}
+    added_in = {str(c): int(e["round"]) for e in history for c in (e.get("codes_added") or [])}
+    order = sorted(first_round, key=lambda s: (first_round[s], dates.get(s, "9999"), s))
+    position = {s: i for i, s in enumerate(order)}
+    out: dict[int, list[dict]] = {}
+    for r in a.itertuples(index=False):
+        sid = str(r.source_id).split("#")[0]
+        if sid not in first_round:
+            continue
+        rnd = first_round[sid]
+        code = r.code_id
+        if code in noted and noted[code] in position:
+            is_interview = re.fullmatch(r"P\d+", sid) is not None
+            if is_interview and position[sid] < position[noted[code]]:
+                continue
+            if not is_interview and first_round[noted[code]] > rnd:
+                continue
+        elif added_in.get(code, 1) > rnd:
+            continue
+        if rnd < 3:
+            code = renamed.get(code, code)
+        out.setdefault(rnd, []).append({**r._asdict(), "code_id": code})
+    return {k: _sort_coding(pd.DataFrame(v, columns=CODING_COLUMNS)).drop_duplicates() for k, v in sorted(out.items())}
+
+
 def _sort_coding(df: pd.DataFrame) -> pd.DataFrame:
     key = df.assign(_s=pd.to_numeric(df["start"], errors="coerce").fillna(-1),
                     _p=df["source_id"].str.extract(r"#(\d+)$")[0].astype(float).fillna(0),
@@ -263,6 +304,12 @@ def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1, scenario: str = "
     (out / "coding").mkdir()
     write_csv(_sort_coding(a), out / "coding" / "A.csv")
     write_csv(_sort_coding(b), out / "coding" / "B.csv")
+    history = _load_yaml(DATA / "codebook.yml")["history"]
+    dates = {sid: str(_load_yaml_front(texts[sid]).get("date", "")) for sid in texts}
+    rounds = first_pass(a, history, dates, _load_yaml(DATA / "first_pass.yml"))
+    (out / "coding" / "rounds").mkdir()
+    for rnd, rows in rounds.items():
+        write_csv(rows, out / "coding" / "rounds" / f"{rnd}-A.csv")
     manifest.write(out)
 
 
