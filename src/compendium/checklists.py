@@ -439,6 +439,9 @@ def _coreq22(b: _Build) -> None:
         else:
             b.part(f"In saturation.csv the last of the {s['n']} interviews still added new codes",
                    "saturation.csv", "fig3_saturation")
+        if s.get("stopping"):
+            b.part(f"By Guest, Namey and Chen's measure (2020; on the {s.get('basis') or 'coding'}), "
+                   f"{s['stopping']}", "saturation.csv")
 
 
 def _coreq24(b: _Build) -> None:

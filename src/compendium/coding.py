@@ -456,8 +456,8 @@ def stopping_point(sat: pd.DataFrame) -> str:
     if not len(hit):
         return f"saturation not reached within {len(sat)} sources"
     r = hit.iloc[0]
-    return (f"saturation reached at source {int(r['order'])} of {len(sat)} ({r['source_id']}): the last run added "
-            f"{int(r['run_new_codes'])} new code(s), {float(r['new_information']) * 100:.1f}% of the base's codes")
+    return (f"saturation reached at source {int(float(r['order']))} of {len(sat)} ({r['source_id']}): the last run added "
+            f"{int(float(r['run_new_codes']))} new code(s), {float(r['new_information']) * 100:.1f}% of the base's codes")
 
 
 # --------------------------------------------------------------------------- retrieval audit

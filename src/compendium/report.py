@@ -216,6 +216,11 @@ def facts(raw: Path, t: dict[str, pd.DataFrame], participants: pd.DataFrame, cod
                                  "last_new_source": str(sat["source_id"].iloc[last]),
                                  "last_new_codes": [c for c in ids.split(";") if c and c != "nan"],
                                  "tail": len(new) - 1 - last}
+            if "saturation" in sat.columns:
+                from .coding import stopping_point
+
+                out["saturation"]["stopping"] = stopping_point(sat)
+                out["saturation"]["basis"] = str(sat["basis"].iloc[0]) if "basis" in sat.columns else ""
     rel = t["reliability"]
     pooled = rel[rel["code_id"].astype(str) == "ALL"]
     if len(pooled):
