@@ -51,6 +51,8 @@ import re
 
 import pandas as pd
 
+from .corpus import posts_frame
+
 ACTS = ("answer", "elaboration", "question", "thanks", "other")
 ANSWER_ACTS = frozenset({"answer", "elaboration"})
 ACT_COLUMNS = ["post_id", "act", "rule"]
@@ -217,11 +219,7 @@ def classify(posts: pd.DataFrame) -> pd.DataFrame:
     the post it replies to."""
     if posts.empty:
         return pd.DataFrame(columns=ACT_COLUMNS)
-    p = posts.copy()
-    for col in ("parent_post_id", "thread_id", "author", "text"):
-        p[col] = p[col].fillna("").astype(str) if col in p.columns else ""
-    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
-    p["post_id"] = p["post_id"].astype(str)
+    p = posts_frame(posts)
     nlp, matcher = _nlp()
     docs = list(nlp.pipe([t.lower() for t in p["text"]]))  # the lookup lemmas are of lower-case words
     author_of = dict(zip(p["post_id"], p["author"]))

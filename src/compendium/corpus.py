@@ -24,6 +24,20 @@ def table(folder: str | Path, name: str) -> pd.DataFrame:
     return read_csv(path)
 
 
+POST_TEXT_COLUMNS = ("parent_post_id", "thread_id", "author", "text", "timestamp", "screenshot_id")
+
+
+def posts_frame(posts: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``posts.csv`` as the analyses read it, however it was read: text columns as strings (empty where
+    missing, absent columns added empty), ``depth`` an integer (0 where unreadable), ``post_id`` a string."""
+    p = posts.copy()
+    for col in POST_TEXT_COLUMNS:
+        p[col] = p[col].fillna("").astype(str) if col in p.columns else ""
+    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
+    p["post_id"] = p["post_id"].astype(str)
+    return p
+
+
 def coding_files(raw: str | Path) -> list[Path]:
     files = sorted((Path(raw) / "coding").glob("*.csv"))
     if not files:

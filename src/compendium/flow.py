@@ -45,6 +45,7 @@ import pandas as pd
 
 from . import concentration
 from .acts import ANSWER_ACTS
+from .corpus import posts_frame
 from .network import is_anonymous
 
 SEED = 2107
@@ -96,11 +97,7 @@ def community(posts: pd.DataFrame, acts: pd.DataFrame, participants: pd.DataFram
     """The community's answers and questions from ``posts.csv`` and the acts (``post_id, act``). Answers by
     anonymous members or to oneself give no answer row; an answer to an anonymous post or to a post not captured
     is kept with an empty ``asker`` (it counts as an answer given, but is no tie between members)."""
-    p = posts.copy()
-    for col in ("parent_post_id", "thread_id", "author", "text", "timestamp", "screenshot_id"):
-        p[col] = p[col].fillna("").astype(str) if col in p.columns else ""
-    p["post_id"] = p["post_id"].astype(str)
-    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
+    p = posts_frame(posts)
     act = dict(zip(acts["post_id"].astype(str), acts["act"].astype(str)))
     author = dict(zip(p["post_id"], p["author"]))
     named = p[~p["author"].map(is_anonymous)]

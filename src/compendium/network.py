@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from compendium import acts as acts_mod
+from compendium.corpus import posts_frame
 from compendium.coding import ANONYMOUS, natural_key, sort_naturally
 
 INTERACTION_COLUMNS = ["source", "target", "post_id", "parent_post_id", "thread_id", "depth",
@@ -40,17 +41,6 @@ METRIC_COLUMNS = ["member", "posts", "questions", "answers", "thanks", "in_degre
 
 def is_anonymous(author) -> bool:
     return str(author if author is not None else "").strip().lower() in ANONYMOUS
-
-
-def _posts(posts: pd.DataFrame) -> pd.DataFrame:
-    p = posts.copy()
-    for col in ("parent_post_id", "thread_id", "author", "text"):
-        if col not in p.columns:
-            p[col] = ""
-        p[col] = p[col].fillna("").astype(str)
-    p["depth"] = pd.to_numeric(p["depth"], errors="coerce").fillna(0).astype(int)
-    p["post_id"] = p["post_id"].astype(str)
-    return p
 
 
 def _acts(posts: pd.DataFrame, acts: pd.DataFrame | None) -> dict[str, str]:
@@ -64,7 +54,7 @@ def interactions(posts: pd.DataFrame, acts: pd.DataFrame | None = None) -> pd.Da
 
     ``source`` = the replier's pseudonym, ``target`` = the parent post's author.
     """
-    p = _posts(posts)
+    p = posts_frame(posts)
     act_of = _acts(p, acts)
     author_of = dict(zip(p["post_id"], p["author"]))
     rows = []
@@ -120,7 +110,7 @@ def metrics(interactions_df: pd.DataFrame, posts: pd.DataFrame, acts: pd.DataFra
     ``weighted_in`` / ``weighted_out`` answers received / given to named members; ``betweenness`` is
     normalised betweenness centrality on the unweighted directed answer graph.
     """
-    p = _posts(posts)
+    p = posts_frame(posts)
     act_of = _acts(p, acts)
     p["act"] = p["post_id"].map(act_of).fillna("")
     author_of = dict(zip(p["post_id"], p["author"]))

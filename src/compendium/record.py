@@ -124,7 +124,7 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         for key in ("sources", "double_coded"):
             late = [s for s in _list(r.get(key)) if s in dates and dates[s] > when]
             for s in late:
-                findings.append(Finding(path, at(i, key), f"round {r.get('round', i + 1)} ({when}) lists {s} in "
+                findings.append(Finding(path, at(i, key), f"round {_round_number(r, i)} ({when}) lists {s} in "
                                         f"{key}, but {s} is dated {dates[s]}: it had not been collected yet"))
 
     # 2. codes added, merged, retired
@@ -133,8 +133,8 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         for code in _list(r.get("codes_added")):
             if code in added_in:
                 findings.append(Finding(path, at(i, "codes_added"), f"code {code} is added again in round "
-                                        f"{r.get('round', i + 1)} (first added in round "
-                                        f"{rounds[added_in[code]].get('round', added_in[code] + 1)})"))
+                                        f"{_round_number(r, i)} (first added in round "
+                                        f"{_round_number(rounds[added_in[code]], added_in[code])})"))
             else:
                 added_in[code] = i
     if added_in:
@@ -152,8 +152,8 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             used = set(apps.loc[apps["code_id"] == code, "source"]) & (coded_then - later)
             for s in sorted(used):
                 findings.append(Finding(path, at(i, "codes_added"), f"code {code} is added in round "
-                                        f"{rounds[i].get('round', i + 1)}, but {s} carries it and was coded only in "
-                                        f"round {r.get('round', j + 1)}, before the code existed"))
+                                        f"{_round_number(rounds[i], i)}, but {s} carries it and was coded only in "
+                                        f"round {_round_number(r, j)}, before the code existed"))
     gone = {}
     for i, r in enumerate(rounds):
         for entry in _list(r.get("codes_merged")):
@@ -166,7 +166,7 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         if len(hit):
             first = hit.iloc[0]
             findings.append(Finding(first["file"], int(first["line"]), f"code {code} was {key.split('_')[1]} in "
-                                    f"round {rounds[i].get('round', i + 1)} but is still applied"))
+                                    f"round {_round_number(rounds[i], i)} but is still applied"))
 
     for fpath in first_pass_files or []:
         m = re.match(r"(\d+)", Path(fpath).name)
@@ -190,7 +190,7 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             for s in _list(r.get("double_coded")):
                 missing = [c for c in coders if s not in by_coder[c]]
                 if missing:
-                    findings.append(Finding(path, at(i, "double_coded"), f"round {r.get('round', i + 1)} says {s} "
+                    findings.append(Finding(path, at(i, "double_coded"), f"round {_round_number(r, i)} says {s} "
                                             f"was double-coded, but coder {', '.join(missing)} applied no code in it"))
         for s in sorted(both - claimed, key=coding_mod.natural_key):
             i, r = claims[-1]
@@ -212,7 +212,7 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
                     if a in got and b in got:
                         rec = got[b]
                         findings.append(Finding(rec.file, int(rec.line), f"coder {coder} applies {a} and {b} to the "
-                                                f"same passage of {key[0]}, which round {r.get('round', i + 1)} "
+                                                f"same passage of {key[0]}, which round {_round_number(r, i)} "
                                                 "declared mutually exclusive"))
 
     # 5. the codes the prose says agreed least
@@ -226,7 +226,7 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             for i, r in enumerate(rounds):
                 for code in _list(r.get("lowest_agreement")):
                     if code in kappa and kappa[code] > median:
-                        findings.append(Finding(path, at(i, "lowest_agreement"), f"round {r.get('round', i + 1)} says "
+                        findings.append(Finding(path, at(i, "lowest_agreement"), f"round {_round_number(r, i)} says "
                                                 f"agreement was lowest for {code}, but reliability.csv has its kappa "
                                                 f"at {kappa[code]:.2f}, above the median of the codes "
                                                 f"({median:.2f})"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import checklists, claims as claims_mod, figures, files, study as study_mod, transcripts
+from . import checklists, claims as claims_mod, coding, figures, files, study as study_mod, transcripts
 from .tables import read_csv, to_markdown, write_csv
 
 TABLES = ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
@@ -217,9 +217,7 @@ def facts(raw: Path, t: dict[str, pd.DataFrame], participants: pd.DataFrame, cod
                                  "last_new_codes": [c for c in ids.split(";") if c and c != "nan"],
                                  "tail": len(new) - 1 - last}
             if "saturation" in sat.columns:
-                from .coding import stopping_point
-
-                out["saturation"]["stopping"] = stopping_point(sat)
+                out["saturation"]["stopping"] = coding.stopping_point(sat)
                 out["saturation"]["basis"] = str(sat["basis"].iloc[0]) if "basis" in sat.columns else ""
     rel = t["reliability"]
     pooled = rel[rel["code_id"].astype(str) == "ALL"]

@@ -348,6 +348,8 @@ class Staging:
     reports: Path
     workspace: Path
     env: dict
+    raw_roots: list   # where the kernel's raw reads are recorded from (reads.parse)
+    derived_roots: list
 
     def remove(self) -> None:
         shutil.rmtree(self.workspace, ignore_errors=True)  # removes the links, not what they point to
@@ -362,9 +364,9 @@ def make_staging(ctx: Context, stage: Stage) -> Staging:
     rstaging = Path(tempfile.mkdtemp(prefix=f".staging-{stage.name}-", dir=ctx.reports))
     ws = _workspace(ctx, staging)
     log = rstaging / ".reads.log"
-    roots = [ws / "raw", ctx.raw.resolve(), ws / "derived", ctx.derived.resolve()]
-    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, roots))}
-    return Staging(staging, rstaging, ws, env)
+    raw_roots, derived_roots = [ws / "raw", ctx.raw.resolve()], [ws / "derived", ctx.derived.resolve()]
+    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, raw_roots + derived_roots))}
+    return Staging(staging, rstaging, ws, env, raw_roots, derived_roots)
 
 
 @dataclass
@@ -384,6 +386,11 @@ def prestart(ctx: Context, stage: Stage) -> Prestarted:
     kernel = kernels.WarmKernel(_quiet_kernel_manager(staging.env), staging.workspace,
                                 kernels.preload_code(ctx.notebooks / stage.notebook), KERNEL_ARGUMENTS)
     return Prestarted(staging, kernel)
+
+
+def _stamp_path(ctx: Context, stage: Stage) -> Path:
+    """Where the fingerprint and dependency versions of the stage's last successful run are kept."""
+    return ctx.reports / ".stamps" / f"{stage.name}.json"
 
 
 @dataclass(frozen=True)
@@ -411,7 +418,7 @@ def plan_stage(ctx: Context, stage: Stage) -> Plan:
                              ctx.derived / rel)
     params = stage_parameters(ctx, stage)
     fp = fingerprint(ctx, stage, params)
-    if (not ctx.force and _stamp_matches(ctx.reports / ".stamps" / f"{stage.name}.json", fp)
+    if (not ctx.force and _stamp_matches(_stamp_path(ctx, stage), fp)
             and (ctx.reports / stage.notebook).is_file() and _outputs_present(ctx.derived, stage)):
         ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
         return Plan(params, fp, "skipped")
@@ -432,18 +439,17 @@ def run_stage(ctx: Context, stage: Stage, gate: deid.Gate, warm: Prestarted | No
 
 
 def _execute_stage(ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm: Prestarted | None) -> str:
-    stamp_dir = ctx.reports / ".stamps"
-    stamp = stamp_dir / f"{stage.name}.json"
+    stamp = _stamp_path(ctx, stage)
+    stamp_dir = stamp.parent
     params, fp = plan.params, plan.fingerprint
     st = warm.staging if warm is not None else make_staging(ctx, stage)
     staging, rstaging, ws = st.derived, st.reports, st.workspace
     log = Path(st.env[reads.ENV_LOG])
-    raw_roots, derived_roots = [ws / "raw", ctx.raw.resolve()], [ws / "derived", ctx.derived.resolve()]
     t0 = time.perf_counter()
     try:
         tmp_nb = rstaging / stage.notebook
         _execute(ctx, stage, params, tmp_nb, ws, st.env, km=warm.kernel.take() if warm is not None else None)
-        rec = reads.parse(log, raw_roots, derived_roots)
+        rec = reads.parse(log, st.raw_roots, st.derived_roots)
         check_reads(ctx, stage, rec)
         missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
         if missing:

@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import manifest, render
+from . import manifest, render, transcripts
 from .errors import InputError
 from .tables import write_csv
 
@@ -60,12 +60,6 @@ def _scaled_transcript(text: str, pseudonym: str, k: int) -> str:
     new = _renumber(pseudonym, k)
     text = re.sub(rf"(?m)^participant:\s*{pseudonym}\s*$", f"participant: {new}", text)
     return re.sub(rf"(?m)^{pseudonym}:", f"{new}:", text)
-
-
-def _load_yaml_front(text: str) -> dict:
-    """A transcript's or field note's YAML front matter (``---`` ... ``---``), or {}."""
-    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    return (yaml.safe_load(m.group(1)) or {}) if m else {}
 
 
 def _quote_offsets(text: str, quote: str, where: str) -> tuple[int, int]:
@@ -175,7 +169,8 @@ def coder_b(a: pd.DataFrame, texts: dict[str, str], source_types: dict[str, str]
     return df.drop_duplicates(subset=["source_id", "start", "end", "code_id"], keep="first")
 
 
-def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan: dict) -> dict[int, pd.DataFrame]:
+def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan: dict,
+               source_types: dict[str, str]) -> dict[int, pd.DataFrame]:
     """Coder A's first pass of every source, by round (``{round: coding rows}``): the round that first lists the
     source in its ``sources`` codes it with the codes that existed then (``synthdata/first_pass.yml``). Within a
     round, interviews are coded in date order, and an inductive code exists from the source where it was first
@@ -197,7 +192,7 @@ def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan
         rnd = first_round[sid]
         code = r.code_id
         if code in noted and noted[code] in position:
-            is_interview = re.fullmatch(r"P\d+", sid) is not None
+            is_interview = source_types.get(sid) == "interview"
             if is_interview and position[sid] < position[noted[code]]:
                 continue
             if not is_interview and first_round[noted[code]] > rnd:
@@ -305,8 +300,8 @@ def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1, scenario: str = "
     write_csv(_sort_coding(a), out / "coding" / "A.csv")
     write_csv(_sort_coding(b), out / "coding" / "B.csv")
     history = _load_yaml(DATA / "codebook.yml")["history"]
-    dates = {sid: str(_load_yaml_front(texts[sid]).get("date", "")) for sid in texts}
-    rounds = first_pass(a, history, dates, _load_yaml(DATA / "first_pass.yml"))
+    dates = {sid: str(transcripts.front_matter(texts[sid], sid)[0].get("date", "")) for sid in texts}
+    rounds = first_pass(a, history, dates, _load_yaml(DATA / "first_pass.yml"), types)
     (out / "coding" / "rounds").mkdir()
     for rnd, rows in rounds.items():
         write_csv(rows, out / "coding" / "rounds" / f"{rnd}-A.csv")

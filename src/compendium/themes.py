@@ -18,6 +18,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from compendium import screenshots
 from compendium.codebook import Codebook
 from compendium.coding import document_of, natural_key, sort_naturally
 
@@ -73,17 +74,11 @@ MAX_FIELDNOTES = 1          # field-note passages per theme while anything else 
 
 
 def post_box(boxes) -> str:
-    """The union of a post's line boxes (``posts.csv`` ``boxes``, JSON or a list) as ``"[x0, y0, x1, y1]"``.
-
-    The coordinates are the page's, so the box cuts the post out of ``redacted/<screenshot_id>.png``
-    (unlike :func:`compendium.screenshots.post_box` it is not padded). Empty when there are no boxes.
-    """
+    """The union of a post's line boxes (``posts.csv`` ``boxes``, JSON or a list) as ``"[x0, y0, x1, y1]"``:
+    :func:`compendium.screenshots.post_box` without padding, so the box cuts the post out of
+    ``redacted/<screenshot_id>.png`` exactly. Empty when there are no boxes."""
     bs = json.loads(boxes) if isinstance(boxes, str) and boxes.strip() else list(boxes or [])
-    if not bs:
-        return ""
-    x0, y0 = min(int(b[0]) for b in bs), min(int(b[1]) for b in bs)
-    x1, y1 = max(int(b[2]) for b in bs), max(int(b[3]) for b in bs)
-    return json.dumps([x0, y0, x1, y1])
+    return json.dumps(list(screenshots.post_box(bs, pad=0))) if bs else ""
 
 
 def verified_posts(post_quality: pd.DataFrame | None) -> set[str]:

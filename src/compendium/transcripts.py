@@ -81,7 +81,8 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _front_matter(text: str, path) -> tuple[dict, int]:
+def front_matter(text: str, path) -> tuple[dict, int]:
+    """A source's optional YAML front matter (``---`` ... ``---``) and where its body starts."""
     m = FRONT_MATTER_RE.match(text)
     if not m:
         return {}, 0
@@ -107,7 +108,7 @@ def parse_transcript(text: str, source_id: str, path: str | Path | None = None) 
     path = path if path is not None else source_id
     if not text.strip():
         raise InputError("transcript is empty", path)
-    meta, body_start = _front_matter(text, path)
+    meta, body_start = front_matter(text, path)
     participant = str(meta.get("participant") or source_id)
     starts = _line_starts(text)
     turns: list[Turn] = []
@@ -151,7 +152,7 @@ def parse_fieldnote(text: str, source_id: str, path: str | Path | None = None) -
     path = path if path is not None else source_id
     if not text.strip():
         raise InputError("field note is empty", path)
-    meta, body_start = _front_matter(text, path)
+    meta, body_start = front_matter(text, path)
     m = FIELDNOTE_DATE_RE.search(source_id) or FIELDNOTE_DATE_RE.search(text[:200])
     if m and "date" not in meta:
         meta["date"] = m.group(1)
