@@ -86,3 +86,20 @@ def test_a_first_pass_using_a_code_before_the_history_adds_it(tmp_path):
     committed = record.check(book, transcripts.load_sources(RAW), corpus.coding_files(RAW), None,
                              RAW / "codebook.yml", coding.first_pass_files(RAW))
     assert committed == []
+
+
+def test_a_bad_first_pass_file_is_bad_input_naming_file_and_line(tmp_path):
+    book = codebook.load(RAW / "codebook.yml")
+    unknown = tmp_path / "2-A.csv"
+    unknown.write_text("coder,source_id,start,end,code_id,memo\nA,P01,0,5,NO-SUCH-CODE,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown code 'NO-SUCH-CODE'") as e:
+        coding.read_first_pass([unknown], book)
+    assert e.value.path == str(unknown) and e.value.line == 2
+    unnamed = tmp_path / "first.csv"
+    unnamed.write_text("coder,source_id,start,end,code_id,memo\nA,P01,0,5,EXAM,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="named <round>-<coder>.csv"):
+        coding.read_first_pass([unnamed], book)
+    # a code of the codebook's past (merged later) is read, and counted under the code it became
+    old = tmp_path / "2-B.csv"
+    old.write_text("coder,source_id,start,end,code_id,memo\nB,P01,0,5,HELP-SENIORS,\n", encoding="utf-8")
+    assert coding.read_first_pass([old], book)["code_id"].tolist() == ["RECIPROCITY"]
