@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: reproduce test lab install install-test verify check-python constraints clean
+.PHONY: reproduce test lab install install-test qc-env verify check-python constraints clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null || \
@@ -32,9 +32,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -c constraints.txt -e '.[test]'
 	@touch $@
 
+# qc (the qualitative-coding tool) reads and writes REFI-QDA .qdpx projects; tests/test_qc_tool.py runs it on the
+# compendium's exports. Its pins clash with ours (rich<14, xmlschema<4), so it lives in a venv of its own.
+# qualitative-coding 1.7.8 needs Python 3.11-3.13: on another Python the target says so and the qc tests skip.
+$(VENV)-qc/.installed: tests/qc-constraints.txt | check-python
+	@if $(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)'; then \
+	  echo "make: installing qualitative-coding 1.7.8 (qc) into $(VENV)-qc" && \
+	  $(PYTHON) -m venv $(VENV)-qc && \
+	  $(VENV)-qc/bin/python -m pip --disable-pip-version-check --quiet install qualitative-coding==1.7.8 \
+	    -c tests/qc-constraints.txt && touch $@; \
+	else echo "make: qc 1.7.8 needs Python 3.11-3.13; the tests that run qc will skip"; fi
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+qc-env: $(VENV)-qc/.installed
 
 reproduce: install
 	$(BIN)/compendium run --jobs $(JOBS)
@@ -42,7 +55,7 @@ reproduce: install
 verify: install
 	$(BIN)/compendium verify
 
-test: install-test
+test: install-test qc-env
 	$(BIN)/python -m pytest
 
 lab: install

@@ -91,7 +91,7 @@ def line_of(text: str, needle: str) -> int:
     ("    theme: T2\n    origin: inductive", "    theme: T9\n    origin: inductive",
      "unknown theme 'T9'", "theme: T9"),
     ("    parent: AFF\n", "    parent: NOPE\n", "unknown parent 'NOPE'", "- id: AFF-ANON"),
-    ("    origin: inductive", "    origin: grounded", "origin must be deductive or inductive",
+    ("    origin: inductive", "    origin: grounded", "origin must be deductive, inductive or unknown",
      "origin: grounded"),
     ("    indicators: [stupid question*]", "    indicators: []",
      "indicators must be a non-empty list", "indicators: []"),

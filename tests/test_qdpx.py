@@ -184,8 +184,10 @@ def test_selection_offsets_point_at_text(exported, posts):
                 assert text == TEXTS[src.get("name")]
             for sel in src.findall("q:PlainTextSelection", NS):
                 s, e = int(sel.get("startPosition")), int(sel.get("endPosition"))
-                if sel.get("name"):   # whole post: the span is the post's text
-                    post = posts.set_index("post_id").loc[sel.get("name")]
+                assert sel.get("name").split()[0] == f"line:{text.count(chr(10), 0, s)}"  # qc's line, from 0
+                post_id = qdpx.post_of_selection(sel.get("name"))
+                if post_id:   # whole post: the span is the post's text
+                    post = posts.set_index("post_id").loc[post_id]
                     assert text[s:e] == " ".join(post["text"].split())
                 else:
                     assert 0 <= s < e <= len(text)
@@ -194,7 +196,7 @@ def test_selection_offsets_point_at_text(exported, posts):
 def test_round_trip(exported, tmp_path, cb, codings):
     out = tmp_path / "imported"
     written = qdpx.import_(exported, out)
-    assert set(written) == {"codebook", "A", "B"}
+    assert set(written) == {"codebook", "A", "B", "sources"}
     again = cbmod.load(written["codebook"])
     assert again == cb
     for coder in ("A", "B"):

@@ -90,13 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file")
     e.add_argument("--raw", default="data/raw")
     e.add_argument("--derived", default="data/derived")
+    e.add_argument("--pages", choices=("picture", "text"), default="picture",
+                   help="screenshot pages as redacted pictures with a region per coded post (default), or as text "
+                        "built from their posts, for tools that read text only (qc)")
+    e.add_argument("--themes-as-codes", action="store_true",
+                   help="also write each theme as a top-level code holding its codes (for tools that drop sets)")
 
     p = sub.add_parser("import", parents=[common], help="import a REFI-QDA project")
     isub = p.add_subparsers(dest="import_format", metavar="FORMAT")
     i = isub.add_parser("qdpx", parents=[common], help="read a .qdpx into codebook.yml and coding CSVs",
-                        description="Read a REFI-QDA project: writes codebook.yml and one coding CSV per user.")
+                        description="Read a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder, qc): writes "
+                                    "codebook.yml, one coding CSV per user, participants.csv (cases) and sources.csv "
+                                    "(how each source was named). Nothing is written when the file has a problem.")
     i.add_argument("file")
     i.add_argument("--out", required=True)
+    i.add_argument("--raw", default=None,
+                   help="a raw data folder: match the project's sources to its transcripts and field notes")
     return parser
 
 
@@ -211,7 +220,8 @@ def cmd_export(args) -> int:
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".qdpx", dir=dest.parent)
     os.close(fd)
     try:
-        qdpx.export_from_folders(raw, Path(args.derived), Path(tmp))
+        qdpx.export_from_folders(raw, Path(args.derived), Path(tmp), pages=args.pages,
+                                 themes_as_codes=args.themes_as_codes)
         deid.gate_or_raise(gate, [Path(tmp)], labels={Path(tmp): str(dest)})
         os.replace(tmp, dest)
     finally:
@@ -222,15 +232,24 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from . import qdpx
+    from . import qdpx_import
 
     if args.import_format != "qdpx":
         raise InputError("usage: compendium import qdpx FILE --out DIR", "import")
     src = Path(args.file)
     if not src.is_file():
         raise InputError("no such file", src)
-    qdpx.import_(src, Path(args.out))
-    print(f"import: wrote codebook.yml and coding files to {args.out}")
+    if args.raw is not None and not Path(args.raw).is_dir():
+        raise InputError("raw data folder not found", args.raw)
+    imported = qdpx_import.read(src, args.raw)
+    for w in imported.warnings:
+        print(f"import: warning: {w}", file=sys.stderr)
+    written = qdpx_import.write(imported, Path(args.out))
+    n_coders = len(written) - 2 - (imported.participants is not None)
+    print(f"import: wrote codebook.yml ({len(imported.codebook.codes)} codes), {n_coders} coding file(s) "
+          f"({len(imported.codings)} codings), "
+          + (f"participants.csv ({len(imported.participants)} cases), " if imported.participants is not None else "")
+          + f"sources.csv ({len(imported.sources)} sources) to {args.out}")
     return 0
 
 

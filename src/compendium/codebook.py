@@ -18,7 +18,7 @@ Format (SPEC section 4)::
         label: Reactions as signals of quality/agreement
         theme: T1
         parent: AFF            # optional: id of the parent code
-        origin: deductive      # or inductive
+        origin: deductive      # or inductive; unknown for codes imported from a tool that does not say
         definition: ...
         include: ...           # optional
         exclude: ...           # optional
@@ -55,7 +55,7 @@ import yaml
 from compendium import files
 from compendium.errors import InputError
 
-ORIGINS = ("deductive", "inductive")
+ORIGINS = ("deductive", "inductive", "unknown")  # unknown: imported from a project that does not say
 THEME_KEYS = ("id", "label", "definition")
 CODE_KEYS = ("id", "label", "theme", "parent", "origin", "definition", "include", "exclude",
              "example", "indicators")
@@ -216,7 +216,7 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
         if row["theme"] not in theme_ids:
             _fail(f"{name}: unknown theme '{row['theme']}'", path, kl.get("theme", line))
         if row["origin"] not in ORIGINS:
-            _fail(f"{name}: origin must be deductive or inductive, not '{row['origin']}'",
+            _fail(f"{name}: origin must be deductive, inductive or unknown, not '{row['origin']}'",
                   path, kl.get("origin", line))
         indicators = entry["indicators"]
         iline = kl.get("indicators", line)

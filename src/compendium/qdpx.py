@@ -1,27 +1,39 @@
-"""REFI-QDA project exchange (``.qdpx``) with NVivo, ATLAS.ti, MAXQDA and QualCoder.
+"""REFI-QDA project exchange (``.qdpx``) with NVivo, ATLAS.ti, MAXQDA, QualCoder and qc: the export.
 
-A QDPX file is a zip archive holding ``project.qde`` (XML in the namespace
-``urn:QDA-XML:project:1.0``, schema ``Project-mrt2019.xsd`` of the Rotterdam Exchange Format
-Initiative, www.qdasoftware.org) and a ``sources/`` folder with the plain-text sources, which the
-XML refers to as ``internal://<guid>.txt``.
+A QDPX file is a zip archive holding ``project.qde`` (XML in the namespace ``urn:QDA-XML:project:1.0``, schema
+``Project-mrt2019.xsd`` of the Rotterdam Exchange Format Initiative, www.qdasoftware.org) and a ``sources/``
+folder with the source files, which the XML refers to as ``internal://<guid>.<ext>``. Reading one is
+:mod:`compendium.qdpx_import` (and :mod:`compendium.qdpx_archive` for hostile files); docs/qdpx.md has the
+details.
 
-What is exported:
+What is exported (:func:`export`):
 
-- ``Users``: one per coder (``id`` = coder id, ``name`` = display name).
-- ``CodeBook``: codes nested by ``parent``; the code's name is ``ID: label``; its description is
-  the definition followed by labelled lines ``Include:``, ``Exclude:``, ``Example:``,
-  ``Indicators:`` (``;``-separated), ``Origin:``, ``Theme:`` that :func:`import_` reads back.
-- ``Sources``: one ``TextSource`` per transcript or field note, and one per screenshot page
-  built from the page's post texts (:func:`post_pages`); one ``PlainTextSelection`` per code
-  application with a ``Coding`` (``creatingUser``, ``CodeRef``) and the memo as description.
-  A selection made from a whole-post coding is named with the post id (``WITI-007#3``), so
-  that import turns it back into a post coding.
-- ``Sets``: one per theme, with the theme's codes as members (themes are not codes).
-- ``Description``: the codebook version, the order of codes in ``codebook.yml`` and the history
-  (YAML), for a lossless round trip.
+- ``Users``: one per coder, ``id`` the coder id, ``name`` its display name (``Coder A``).
+- ``CodeBook``: codes nested by ``parent``; the code's name is ``ID: label``; its description is the definition
+  followed by labelled lines ``Include:``, ``Exclude:``, ``Example:``, ``Indicators:`` (``;``-separated),
+  ``Origin:``, ``Theme:`` that the import reads back. With ``themes_as_codes`` each theme is also a top-level,
+  non-codable code holding its codes, so that tools that drop ``Sets`` (qc, QualCoder) keep the themes.
+- ``Variables`` and ``Cases``: one case per participant (``participants.csv``), each column a variable (Integer
+  when every value is a whole number, else Text), the case linked to the participant's interview.
+- ``Sources``: one ``TextSource`` per transcript or field note with one ``PlainTextSelection`` per code
+  application (memo as description). Screenshot pages, with ``pages="picture"`` (the default): the **redacted**
+  screenshot as a ``PictureSource``, each post coding a ``PictureSelection`` over the post's region (from the
+  ``boxes`` of ``posts.csv``), and the text of the page's posts as the picture's ``TextDescription`` so that it can
+  be searched. The picture *replaces* the text page as the place of the codings, so that no tool counts a post
+  coding twice; pages without a redacted image, and every page with ``pages="text"`` (for tools that read text
+  only, qc), are ``TextSource`` pages built from the posts' text (:func:`post_pages`). A text selection is named
+  ``line:N`` (the line it starts on, from 0: qc places codings by it), followed by the post id (``WITI-007#3``) when
+  it comes from a whole-post coding, so that import turns it back into a post coding; a picture selection is
+  named with the post id.
+- ``Sets``: one per theme, with the theme's codes as members.
+- ``Description``: the codebook version, the order of codes in ``codebook.yml`` and the history (YAML), for a
+  lossless round trip.
 
-The bytes are deterministic: GUIDs are UUID5s of stable names, the zip has fixed timestamps and
-permissions, sorted entries and no compression (so that bytes do not depend on the zlib build).
+Offsets are counted in Unicode code points (REFI-QDA's rule, and what a Python ``str`` indexes): an emoji is one.
+
+The bytes are deterministic: GUIDs are UUID5s of stable names, dates come from ``study.yml`` (never the clock),
+the zip has fixed timestamps and permissions, sorted entries and no compression (so that bytes do not depend on
+the zlib build).
 """
 
 from __future__ import annotations
@@ -37,12 +49,8 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 import yaml
 
-from compendium import codebook as codebook_mod
 from compendium.codebook import Codebook
-from compendium.coding import COLUMNS as CODING_COLUMNS
-from compendium.coding import is_post_id, natural_key, sort_naturally
-from compendium.errors import InputError
-from compendium.tables import write_csv
+from compendium.coding import is_post_id, natural_key
 
 NS = "urn:QDA-XML:project:1.0"
 SCHEMA = Path(__file__).parent / "schemas" / "Project-mrt2019.xsd"
@@ -53,8 +61,10 @@ FIELDS = [("Include", "include"), ("Exclude", "exclude"), ("Example", "example")
           ("Indicators", "indicators"), ("Origin", "origin"), ("Theme", "theme")]
 _FIELD_LINE = re.compile(r"^(Include|Exclude|Example|Indicators|Origin|Theme): ?(.*)$")
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*): (.*)$", re.S)
-_HISTORY_MARK = "Codebook history (YAML):"
-_ORDER_MARK = "Code order in codebook.yml:"
+HISTORY_MARK = "Codebook history (YAML):"
+ORDER_MARK = "Code order in codebook.yml:"
+THEME_CODE_MARK = "Theme (a REFI-QDA Set, also written as a code for tools that drop sets):"
+PAGES = ("picture", "text")
 
 
 def guid(kind: str, name: str) -> str:
@@ -112,30 +122,126 @@ def _description(code) -> str:
     return (code.definition or "") + "\n\n" + "\n".join(lines)
 
 
+def display_name(coder: str) -> str:
+    """A coder's display name in the project: ``Coder A`` for coder id ``A``."""
+    return f"Coder {coder}"
+
+
+def _stamp(date: str | None) -> str | None:
+    """``YYYY-MM-DD`` -> the xsd:dateTime REFI-QDA wants (midnight UTC); ``None`` stays ``None``."""
+    return f"{str(date)[:10]}T00:00:00Z" if date else None
+
+
+def _variables(participants: pd.DataFrame) -> list[tuple[str, str]]:
+    """``[(column, typeOfVariable)]`` of the participants table's columns other than ``pseudonym``: Integer when
+    every non-empty value is a whole number, else Text."""
+    out = []
+    for col in participants.columns:
+        if col == "pseudonym":
+            continue
+        values = [str(v).strip() for v in participants[col] if str(v).strip() not in ("", "nan", "<NA>")]
+        kind = "Integer" if values and all(re.fullmatch(r"-?\d+", v) for v in values) else "Text"
+        out.append((col, kind))
+    return out
+
+
+def _add_cases(root: ET.Element, participants: pd.DataFrame, texts: Mapping[str, str]) -> None:
+    variables = _variables(participants)
+    el_vars = _sub(root, "Variables")
+    for col, kind in variables:
+        _sub(el_vars, "Variable", guid=guid("variable", col), name=col, typeOfVariable=kind)
+    el_cases = _sub(root, "Cases")
+    for rec in participants.to_dict("records"):
+        pid = str(rec["pseudonym"]).strip()
+        el_case = _sub(el_cases, "Case", guid=guid("case", pid), name=pid)
+        for col, kind in variables:
+            value = str(rec.get(col, "")).strip()
+            if value in ("", "nan", "<NA>"):
+                continue
+            el_vv = _sub(el_case, "VariableValue")
+            _sub(el_vv, "VariableRef", targetGUID=guid("variable", col))
+            _sub(el_vv, f"{kind}Value", value)
+        if pid in texts:
+            _sub(el_case, "SourceRef", targetGUID=guid("source", pid))
+    if not len(participants):
+        root.remove(el_vars)
+        root.remove(el_cases)
+
+
+def selection_name(text: str | None, start: int | None, post_id: str | None) -> str | None:
+    """A selection's name: ``line:N`` (N counted from 0: the line of the text where it starts, qc's convention,
+    without which qc puts every coding on line 0), then the post id of a whole-post coding; ``None`` if neither."""
+    parts = [] if text is None or start is None else [f"line:{text.count(chr(10), 0, start)}"]
+    if post_id:
+        parts.append(post_id)
+    return " ".join(parts) or None
+
+
+def post_of_selection(name: str | None) -> str | None:
+    """The post id a selection's name carries (its last word), else ``None``."""
+    last = (name or "").split(" ")[-1]
+    return last if is_post_id(last) else None
+
+
+def _selection(parent: ET.Element, tag: str, r, created: str | None, text: str | None = None, **where) -> None:
+    key = f"{r.coder}:{r.post_id or r.source}:{r.start}:{r.end}:{r.code_id}"
+    name = selection_name(text, r.start if tag == "PlainTextSelection" else None, r.post_id)
+    el_sel = _sub(parent, tag, guid=guid("selection", key), name=name, **where,
+                  creatingUser=guid("user", r.coder), creationDateTime=created)
+    if isinstance(r.memo, str) and r.memo:
+        _sub(el_sel, "Description", r.memo)
+    el_cod = _sub(el_sel, "Coding", guid=guid("coding", key), creatingUser=guid("user", r.coder),
+                  creationDateTime=created)
+    _sub(el_cod, "CodeRef", targetGUID=guid("code", r.code_id))
+
+
+def _sorted_selections(g: pd.DataFrame) -> pd.DataFrame:
+    g = g.assign(_c=g["coder"].map(natural_key), _k=g["code_id"].map(natural_key),
+                 _p=g["post_id"].fillna("").map(natural_key))
+    return g.sort_values(["start", "end", "_p", "_c", "_k"], kind="stable")
+
+
 def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.DataFrame,
                 users: Mapping[str, str] | Iterable[str] | None = None,
                 posts: pd.DataFrame | None = None, name: str = "WITI research compendium",
+                participants: pd.DataFrame | None = None, pictures: Mapping[str, bytes] | None = None,
+                created: str | None = None, pages: str = "picture", themes_as_codes: bool = False,
                 ) -> tuple[bytes, dict[str, bytes]]:
-    """``project.qde`` bytes and ``{zip path: bytes}`` of the source files."""
+    """``project.qde`` bytes and ``{zip path: bytes}`` of the source files (see :func:`export`)."""
+    if pages not in PAGES:
+        raise ValueError(f"pages must be one of {', '.join(PAGES)}, not {pages!r}")
     codings = codings.copy()
+    created = _stamp(created)
     coders = sorted(set(codings["coder"]), key=natural_key)
     if users is None:
-        users = {c: c for c in coders}
+        users = {c: display_name(c) for c in coders}
     elif not isinstance(users, Mapping):
-        users = {u: u for u in users}
+        users = {u: display_name(u) for u in users}
     users = dict(users)
     for c in coders:
-        users.setdefault(c, c)
+        users.setdefault(c, display_name(c))
+    pictures = dict(pictures or {}) if pages == "picture" else {}
 
     texts = dict(sources)
     spans: dict[str, tuple[str, int, int]] = {}
+    page_texts: dict[str, str] = {}
+    regions: dict[str, tuple[int, int, int, int]] = {}
     if posts is not None and len(posts):
         page_texts, spans = post_pages(posts)
         for page, text in page_texts.items():
-            texts.setdefault(page, text)
+            if page not in pictures:
+                texts.setdefault(page, text)
+        if pictures:
+            from compendium.screenshots import post_box
 
-    root = ET.Element("Project", {"xmlns": NS, "name": name,
-                                  "origin": "WITI research compendium"})
+            for rec in posts.itertuples(index=False):
+                if str(rec.screenshot_id) in pictures:
+                    regions[str(rec.post_id)] = post_box(rec.boxes)
+
+    root = ET.Element("Project", {"xmlns": NS, "name": name, "origin": "WITI research compendium"})
+    if created:
+        root.set("creationDateTime", created)
+        root.set("modifiedDateTime", created)
     ordered_users = sorted(users, key=natural_key)
     if ordered_users:
         root.set("creatingUserGUID", guid("user", ordered_users[0]))
@@ -143,27 +249,38 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
     for u in ordered_users:
         _sub(el_users, "User", guid=guid("user", u), name=users[u], id=u)
 
-    # codebook, nested by parent
+    # codebook, nested by parent; with themes_as_codes each theme is a top-level code holding its codes
     theme_index = {t: i for i, t in enumerate(codebook.theme_ids)}
     el_codes = _sub(_sub(root, "CodeBook"), "Codes")
     code_rows = list(codebook.codes.itertuples(index=False))
 
+    def colour(theme: str) -> str:
+        return THEME_COLOURS[theme_index.get(theme, 0) % len(THEME_COLOURS)]
+
     def add_code(parent_el, code):
         el = _sub(parent_el, "Code", guid=guid("code", code.id), name=f"{code.id}: {code.label}",
-                  isCodable="true",
-                  color=THEME_COLOURS[theme_index.get(code.theme, 0) % len(THEME_COLOURS)])
+                  isCodable="true", color=colour(code.theme))
         _sub(el, "Description", _description(code))
         for child in code_rows:
             if child.parent == code.id:
                 add_code(el, child)
 
+    if themes_as_codes:
+        for theme in codebook.themes.itertuples(index=False):
+            el_theme = _sub(el_codes, "Code", guid=guid("theme-code", theme.id), name=f"{theme.id}: {theme.label}",
+                            isCodable="false", color=colour(theme.id))
+            _sub(el_theme, "Description", f"{THEME_CODE_MARK} {theme.definition}")
+            for code in code_rows:
+                if not code.parent and code.theme == theme.id:
+                    add_code(el_theme, code)
     for code in code_rows:
-        if not code.parent:
+        if not code.parent and not (themes_as_codes and code.theme in theme_index):
             add_code(el_codes, code)
 
-    # sources and selections
-    el_sources = _sub(root, "Sources")
-    files: dict[str, bytes] = {}
+    if participants is not None:
+        _add_cases(root, participants, texts)
+
+    # selections
     rows = []
     for rec in codings.itertuples(index=False):
         sid = str(rec.source_id)
@@ -175,48 +292,49 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
         else:
             if sid not in texts:
                 raise ValueError(f"coding of source {sid}: no text given for it")
-            rows.append((sid, int(rec.start), int(rec.end), rec.coder, rec.code_id, rec.memo,
-                         None))
-    sel = pd.DataFrame(rows, columns=["source", "start", "end", "coder", "code_id", "memo",
-                                      "post_id"])
+            rows.append((sid, int(rec.start), int(rec.end), rec.coder, rec.code_id, rec.memo, None))
+    sel = pd.DataFrame(rows, columns=["source", "start", "end", "coder", "code_id", "memo", "post_id"])
     by_source = {s: g for s, g in sel.groupby("source")}
-    for sid in sorted(texts, key=natural_key):
+
+    el_sources = _sub(root, "Sources")
+    files: dict[str, bytes] = {}
+    for sid in sorted(set(texts) | set(pictures), key=natural_key):
         sguid = guid("source", sid)
-        path = f"sources/{sguid}.txt"
-        files[path] = texts[sid].encode("utf-8")
-        el_src = _sub(el_sources, "TextSource", guid=sguid, name=sid,
-                      plainTextPath=f"internal://{sguid}.txt")
         g = by_source.get(sid)
-        if g is None:
+        if sid in pictures:
+            files[f"sources/{sguid}.png"] = pictures[sid]
+            el_src = _sub(el_sources, "PictureSource", guid=sguid, name=sid, path=f"internal://{sguid}.png",
+                          creationDateTime=created)
+            _sub(el_src, "Description", f"Redacted screenshot {sid}; each coded post is a region of it.")
+            if sid in page_texts:
+                tguid = guid("page-text", sid)
+                files[f"sources/{tguid}.txt"] = page_texts[sid].encode("utf-8")
+                _sub(el_src, "TextDescription", guid=tguid, name=f"{sid} (text of its posts)",
+                     plainTextPath=f"internal://{tguid}.txt", creationDateTime=created)
+            for r in (_sorted_selections(g).itertuples(index=False) if g is not None else ()):
+                x0, y0, x1, y1 = regions[r.post_id]
+                _selection(el_src, "PictureSelection", r, created, firstX=x0, firstY=y0, secondX=x1, secondY=y1)
             continue
-        g = g.assign(_c=g["coder"].map(natural_key), _k=g["code_id"].map(natural_key))
-        g = g.sort_values(["start", "end", "_c", "_k"], kind="stable")
-        for r in g.itertuples(index=False):
-            key = f"{r.coder}:{r.post_id or sid}:{r.start}:{r.end}:{r.code_id}"
-            el_sel = _sub(el_src, "PlainTextSelection", guid=guid("selection", key),
-                          name=r.post_id, startPosition=r.start, endPosition=r.end,
-                          creatingUser=guid("user", r.coder))
-            if isinstance(r.memo, str) and r.memo:
-                _sub(el_sel, "Description", r.memo)
-            el_cod = _sub(el_sel, "Coding", guid=guid("coding", key),
-                          creatingUser=guid("user", r.coder))
-            _sub(el_cod, "CodeRef", targetGUID=guid("code", r.code_id))
+        files[f"sources/{sguid}.txt"] = texts[sid].encode("utf-8")
+        el_src = _sub(el_sources, "TextSource", guid=sguid, name=sid, plainTextPath=f"internal://{sguid}.txt",
+                      creationDateTime=created)
+        for r in (_sorted_selections(g).itertuples(index=False) if g is not None else ()):
+            _selection(el_src, "PlainTextSelection", r, created, texts[sid], startPosition=r.start,
+                       endPosition=r.end)
 
     # themes as sets
     el_sets = _sub(root, "Sets")
     for theme in codebook.themes.itertuples(index=False):
-        el_set = _sub(el_sets, "Set", guid=guid("theme", theme.id),
-                      name=f"{theme.id}: {theme.label}")
+        el_set = _sub(el_sets, "Set", guid=guid("theme", theme.id), name=f"{theme.id}: {theme.label}")
         _sub(el_set, "Description", theme.definition)
         for code in code_rows:
             if code.theme == theme.id:
                 _sub(el_set, "MemberCode", targetGUID=guid("code", code.id))
 
-    history = yaml.safe_dump(codebook.to_dict()["history"], sort_keys=False,
-                             allow_unicode=True, width=100)
+    history = yaml.safe_dump(codebook.to_dict()["history"], sort_keys=False, allow_unicode=True, width=100)
     order = " ".join(codebook.code_ids)
     _sub(root, "Description", f"{name}. Codebook version: {codebook.version}\n"
-                              f"{_ORDER_MARK} {order}\n\n{_HISTORY_MARK}\n{history}")
+                              f"{ORDER_MARK} {order}\n\n{HISTORY_MARK}\n{history}")
     ET.indent(root, space="  ")
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return xml + b"\n", files
@@ -224,15 +342,22 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
 
 def export(path: str | Path, codebook: Codebook, sources: Mapping[str, str],
            codings: pd.DataFrame, users: Mapping[str, str] | Iterable[str] | None = None,
-           posts: pd.DataFrame | None = None, name: str = "WITI research compendium") -> Path:
+           posts: pd.DataFrame | None = None, name: str = "WITI research compendium",
+           participants: pd.DataFrame | None = None, pictures: Mapping[str, bytes] | None = None,
+           created: str | None = None, pages: str = "picture", themes_as_codes: bool = False) -> Path:
     """Write a ``.qdpx`` project; the same inputs always give the same bytes.
 
-    ``sources``: ``{source_id: normalised text}`` of transcripts and field notes; ``codings``:
-    coding-file rows (:func:`compendium.coding.load`); ``users``: ``{coder: display name}`` or
-    coder ids (default: the coders in ``codings``); ``posts``: ``posts.csv`` rows, needed when
-    ``codings`` has post codings (their pages become text sources).
+    ``sources``: ``{source_id: normalised text}`` of transcripts and field notes; ``codings``: coding-file rows
+    (:func:`compendium.coding.load`); ``users``: ``{coder: display name}`` or coder ids (default: the coders in
+    ``codings``, shown as ``Coder A``); ``posts``: ``posts.csv`` rows, needed when ``codings`` has post codings;
+    ``participants``: the participants table (cases and variables); ``pictures``: ``{screenshot_id: PNG bytes}``
+    of the redacted screenshots; ``created``: the project's date (``YYYY-MM-DD``, never the clock);
+    ``pages``: ``picture`` (a page with a picture is a ``PictureSource``, coded posts are regions of it) or
+    ``text`` (every page is a ``TextSource`` built from its posts' text, for tools that read only text);
+    ``themes_as_codes``: also write each theme as a top-level, non-codable code holding its codes.
     """
-    xml, files = project_xml(codebook, sources, codings, users, posts, name)
+    xml, files = project_xml(codebook, sources, codings, users, posts, name, participants, pictures, created,
+                             pages, themes_as_codes)
     entries = {"project.qde": xml, **files}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -248,17 +373,40 @@ def export(path: str | Path, codebook: Codebook, sources: Mapping[str, str],
     return path
 
 
+def project_date(raw: str | Path) -> str | None:
+    """The project's date: the latest date under ``dates`` in ``study.yml`` (``None`` without one)."""
+    study = Path(raw) / "study.yml"
+    if not study.is_file():
+        return None
+    data = yaml.safe_load(study.read_text(encoding="utf-8")) or {}
+    dates = [str(v)[:10] for v in (data.get("dates") or {}).values() if re.match(r"^\d{4}-\d{2}-\d{2}", str(v))]
+    return max(dates) if dates else None
+
+
 def export_from_folders(raw: str | Path, derived: str | Path, path: str | Path,
-                        name: str = "WITI research compendium") -> Path:
+                        name: str = "WITI research compendium", pages: str = "picture",
+                        themes_as_codes: bool = False) -> Path:
     """``compendium export qdpx FILE``: export a laid-out corpus (raw + derived folders).
 
-    Sources are the normalised transcripts and field notes of ``raw`` and the screenshot pages
-    built from ``derived/posts.csv`` (de-identified); codings are every coder's coding file.
+    Sources are the normalised transcripts and field notes of ``raw`` and the screenshot pages: the redacted
+    images of ``derived/redacted/`` as picture sources (``pages="picture"``), or text built from
+    ``derived/posts.csv``; cases from ``raw/participants.csv``; codings are every coder's coding file.
     """
-    from compendium import corpus
+    from compendium import corpus, participants
 
+    raw, derived = Path(raw), Path(derived)
     book, sources, posts, _segments, codings = corpus.load_all(raw, derived, min_coders=1)
-    return export(path, book, corpus.source_texts(sources), codings, posts=posts, name=name)
+    people = participants.load_participants(raw / participants.FILE_NAME) \
+        if (raw / participants.FILE_NAME).is_file() else None
+    pictures = {}
+    if pages == "picture" and len(posts):
+        for page in sorted(set(posts["screenshot_id"].astype(str)), key=natural_key):
+            png = derived / "redacted" / f"{page}.png"
+            if png.is_file():
+                pictures[page] = png.read_bytes()
+    return export(path, book, corpus.source_texts(sources), codings, posts=posts, name=name,
+                  participants=people, pictures=pictures, created=project_date(raw), pages=pages,
+                  themes_as_codes=themes_as_codes)
 
 
 def validate(qde: bytes, schema: str | Path = SCHEMA) -> None:
@@ -270,7 +418,7 @@ def validate(qde: bytes, schema: str | Path = SCHEMA) -> None:
 
 # --------------------------------------------------------------------------- import
 
-def _parse_description(text: str) -> dict[str, str]:
+def parse_description(text: str) -> dict[str, str]:
     """Split a code description into definition and the labelled fields written by export."""
     text = text or ""
     out = {"definition": text.strip()}
@@ -289,138 +437,17 @@ def _parse_description(text: str) -> dict[str, str]:
     return {k: v.strip() for k, v in out.items()}
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "code"
-
-
-def _split_name(name: str) -> tuple[str, str]:
+def split_name(name: str) -> tuple[str, str] | None:
+    """``(id, label)`` of a name written as ``ID: label`` (this compendium's export), else ``None``."""
     m = _NAME.match(name or "")
-    return (m.group(1), m.group(2)) if m else (_slug(name), name)
+    return (m.group(1), m.group(2)) if m else None
 
 
-def read_project(path: str | Path) -> ET.Element:
-    path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            qde = zf.read("project.qde")
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
-    except zipfile.BadZipFile:
-        raise InputError("not a QDPX file (not a zip archive)", path) from None
-    except KeyError:
-        raise InputError("not a QDPX file (no project.qde in the archive)", path) from None
-    try:
-        root = ET.fromstring(qde)
-    except ET.ParseError as exc:
-        raise InputError(f"project.qde is not well-formed XML ({exc})", path,
-                         exc.position[0]) from None
-    if root.tag != _q("Project"):
-        raise InputError(f"project.qde: root element must be Project in namespace {NS}", path)
-    return root
+def import_(path: str | Path, out_dir: str | Path, raw: str | Path | None = None) -> dict[str, Path]:
+    """Read a ``.qdpx`` and write ``codebook.yml``, one coding CSV per user, ``participants.csv`` (cases) and
+    ``sources.csv`` into ``out_dir`` (:mod:`compendium.qdpx_import`). Returns ``{"codebook": path, coder: path,
+    ...}``."""
+    from compendium import qdpx_import
 
-
-def import_(path: str | Path, out_dir: str | Path) -> dict[str, Path]:
-    """Read a ``.qdpx`` and write ``codebook.yml`` and one coding CSV per user into ``out_dir``.
-
-    Round-trips :func:`export`. From other software: codes named ``ID: label`` keep their id
-    (otherwise the name becomes the id); themes come from each code's ``Theme:`` line or its
-    set; codes without a theme go to a theme ``UNTHEMED``; codes without indicators get their
-    label as indicator and origin ``inductive``. Returns ``{"codebook": path, coder: path}``.
-    """
-    path = Path(path)
-    root = read_project(path)
-    out_dir = Path(out_dir)
-
-    users = {}
-    for u in root.iter(_q("User")):
-        users[u.get("guid")] = u.get("id") or u.get("name") or u.get("guid")
-
-    # sets -> themes
-    themes: dict[str, dict] = {}
-    set_theme_of: dict[str, str] = {}
-    for s in root.iter(_q("Set")):
-        tid, label = _split_name(s.get("name", ""))
-        desc = s.find(_q("Description"))
-        themes.setdefault(tid, {"id": tid, "label": label,
-                                "definition": (desc.text or "").strip() if desc is not None
-                                else label})
-        for m in s.findall(_q("MemberCode")):
-            set_theme_of[m.get("targetGUID")] = tid
-
-    codes = []
-    code_of: dict[str, str] = {}
-
-    def walk(el: ET.Element, parent: str):
-        cid, label = _split_name(el.get("name", ""))
-        desc = el.find(_q("Description"))
-        fields = _parse_description(desc.text if desc is not None else "")
-        theme = fields.get("theme") or set_theme_of.get(el.get("guid")) or "UNTHEMED"
-        indicators = [i.strip() for i in fields.get("indicators", "").split(";") if i.strip()]
-        entry = {"id": cid, "label": label, "theme": theme, "parent": parent,
-                 "origin": fields.get("origin") or "inductive",
-                 "definition": fields.get("definition") or label,
-                 "include": fields.get("include", ""), "exclude": fields.get("exclude", ""),
-                 "example": fields.get("example", ""),
-                 "indicators": indicators or [label.lower()]}
-        codes.append({k: v for k, v in entry.items() if v != "" or k == "parent"})
-        code_of[el.get("guid")] = cid
-        for child in el.findall(_q("Code")):
-            walk(child, cid)
-
-    book = root.find(_q("CodeBook"))
-    if book is not None:
-        for el in book.find(_q("Codes")).findall(_q("Code")):
-            walk(el, "")
-    for c in codes:
-        if c["theme"] not in themes:
-            label = "Codes without a theme" if c["theme"] == "UNTHEMED" else c["theme"]
-            themes[c["theme"]] = {"id": c["theme"], "label": label, "definition": label}
-
-    version, history = "imported", []
-    desc = root.find(_q("Description"))
-    if desc is not None and desc.text:
-        m = re.search(r"Codebook version: (.+)", desc.text)
-        if m:
-            version = m.group(1).strip()
-        m = re.search(re.escape(_ORDER_MARK) + r" (.+)", desc.text)
-        if m:
-            rank = {cid: i for i, cid in enumerate(m.group(1).split())}
-            codes.sort(key=lambda c: rank.get(c["id"], len(rank)))  # stable: unknown keep tree order
-        if _HISTORY_MARK in desc.text:
-            loaded = yaml.safe_load(desc.text.split(_HISTORY_MARK, 1)[1])
-            if isinstance(loaded, list):
-                history = loaded
-    if not history:
-        history = [{"date": "1970-01-01", "change": f"imported from {path.name}"}]
-    cb = codebook_mod.parse({"version": version, "themes": list(themes.values()),
-                             "codes": codes, "history": history}, "codebook.yml")
-
-    rows = []
-    for src in root.iter(_q("TextSource")):
-        sid = src.get("name") or src.get("guid")
-        for sel in src.findall(_q("PlainTextSelection")):
-            memo_el = sel.find(_q("Description"))
-            memo = (memo_el.text or "") if memo_el is not None else ""
-            sel_name = sel.get("name") or ""
-            post = is_post_id(sel_name)
-            for cod in sel.findall(_q("Coding")):
-                ref = cod.find(_q("CodeRef"))
-                user = cod.get("creatingUser") or sel.get("creatingUser")
-                rows.append({
-                    "coder": users.get(user, user or "unknown"),
-                    "source_id": sel_name if post else sid,
-                    "start": None if post else int(sel.get("startPosition")),
-                    "end": None if post else int(sel.get("endPosition")),
-                    "code_id": code_of.get(ref.get("targetGUID") if ref is not None else None,
-                                           "UNKNOWN"),
-                    "memo": memo,
-                })
-    df = pd.DataFrame(rows, columns=CODING_COLUMNS)
-    df["start"] = df["start"].astype("Int64")
-    df["end"] = df["end"].astype("Int64")
-
-    written = {"codebook": codebook_mod.dump(cb, out_dir / "codebook.yml")}
-    for coder, g in df.groupby("coder"):
-        g = sort_naturally(g, ["source_id", "start", "end", "code_id"])
-        written[coder] = write_csv(g, out_dir / "coding" / f"{_slug(str(coder))}.csv")
+    written, _warnings = qdpx_import.import_project(path, out_dir, raw)
     return written
