@@ -203,7 +203,7 @@ def _downstream(names):
     ("transcripts/P03.txt", lambda t: t.replace("duration_min:", "duration_min: 1", 1),
      {"transcripts", "coding", "report"}),
     ("study.yml", lambda t: t.replace("observation_end: \"2023-06-30\"", "observation_end: \"2023-06-29\""),
-     {"report"}),
+     {"coding", "report"}),   # coding reads study.yml for the project date of witi.qdpx
 ])
 def test_changing_a_file_reruns_its_readers_and_downstream_only(primed, target, edit, readers):
     raw = primed / "raw"
