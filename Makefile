@@ -12,8 +12,8 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
 .PHONY: reproduce test lab install install-test qc-env verify check-python constraints clean
 
 check-python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null || \
-	  { echo "make: Python 3.10 or newer is required as '$(PYTHON)' (try: sudo apt-get install python3, or make PYTHON=python3.11 ...)"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null || \
+	  { echo "make: Python 3.10, 3.11 or 3.12 is required as '$(PYTHON)' (the OCR engine, rapidocr-onnxruntime 1.4.4, has no release for 3.13; try: make PYTHON=python3.12 ...)"; exit 2; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
 	  { echo "make: Python's venv module is missing (Debian/Ubuntu: sudo apt-get install python3-venv)"; exit 2; }
 
@@ -66,7 +66,7 @@ constraints:
 	rm -rf /tmp/witi-constraints && $(PYTHON) -m venv /tmp/witi-constraints
 	/tmp/witi-constraints/bin/pip install --quiet -e '.[test]' opencv-python-headless
 	{ echo "# Pinned versions of every dependency (see Makefile: constraints)"; \
-	  /tmp/witi-constraints/bin/pip freeze --exclude-editable; } > constraints.txt
+	  /tmp/witi-constraints/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.txt
 
 clean:
 	rm -rf reports .cache

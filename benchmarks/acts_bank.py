@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def bank() -> pd.DataFrame:
     members = yaml.safe_load((DATA / "members.yml").read_text(encoding="utf-8"))["members"]
     threads = yaml.safe_load((DATA / "threads.yml").read_text(encoding="utf-8"))["threads"]
-    shown = set(pd.read_csv(ROOT / "data/raw/private/screenshots/transcribed.csv", dtype=str,
-                            keep_default_na=False)["text"])
+    shown = set(
+        pd.read_csv(ROOT / "data/raw/private/screenshots/transcribed.csv", dtype=str, keep_default_na=False)["text"]
+    )
     pseudonym = {m["key"]: m["pseudonym"] for m in members}
     raw: dict[str, str] = {}
 
@@ -49,10 +50,18 @@ def bank() -> pd.DataFrame:
     for f in render.flatten(threads, members):
         pid = f"{f['thread_id']}/{f['bank_post']}"
         text = re.sub(r"@?\{(?:first|handle|name):(\w+)\}", lambda m: pseudonym.get(m.group(1), "P00"), raw[pid])
-        rows.append({"post_id": pid, "thread_id": f["thread_id"],
-                     "depth": f["depth"], "author": f["author_key"], "text": text, "label": f["act"],
-                     "parent_post_id": f"{f['thread_id']}/{f['bank_parent']}" if f["bank_parent"] else "",
-                     "on_pages": f["text"] in shown})
+        rows.append(
+            {
+                "post_id": pid,
+                "thread_id": f["thread_id"],
+                "depth": f["depth"],
+                "author": f["author_key"],
+                "text": text,
+                "label": f["act"],
+                "parent_post_id": f"{f['thread_id']}/{f['bank_parent']}" if f["bank_parent"] else "",
+                "on_pages": f["text"] in shown,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -61,8 +70,11 @@ def main() -> None:
     predicted = acts.classify(b).set_index("post_id")["act"]
     print("| posts | n | macro-F1 | " + " | ".join(f"F1 {a}" for a in acts.ACTS) + " |")
     print("|---|---|---|" + "---|" * len(acts.ACTS))
-    for name, sub in (("on the pages (in-sample)", b[b.on_pages]), ("not on the pages (held out)", b[~b.on_pages]),
-                      ("whole bank", b)):
+    for name, sub in (
+        ("on the pages (in-sample)", b[b.on_pages]),
+        ("not on the pages (held out)", b[~b.on_pages]),
+        ("whole bank", b),
+    ):
         scores, _ = acts.evaluate(predicted[sub["post_id"]], sub.set_index("post_id")["label"])
         f1 = dict(zip(scores["act"], scores["f1"]))
         print(f"| {name} | {len(sub)} | {f1['macro']:.3f} | " + " | ".join(f"{f1[a]:.2f}" for a in acts.ACTS) + " |")
@@ -72,9 +84,11 @@ def main() -> None:
     print("| posts | n | kappa, coder 1 vs 2 | macro-F1, coder 2 vs 1 | macro-F1, rules vs coder 2 |")
     print("|---|---|---|---|---|")
     for name, sub in (("on the pages", b[b.on_pages]), ("not on the pages", b[~b.on_pages]), ("whole bank", b)):
-        print(f"| {name} | {len(sub)} | {cohen_kappa_score(sub['label'], sub['second']):.3f} | "
-              f"{f1_score(sub['label'], sub['second'], average='macro'):.3f} | "
-              f"{f1_score(sub['second'], predicted[sub['post_id']], average='macro'):.3f} |")
+        print(
+            f"| {name} | {len(sub)} | {cohen_kappa_score(sub['label'], sub['second']):.3f} | "
+            f"{f1_score(sub['label'], sub['second'], average='macro'):.3f} | "
+            f"{f1_score(sub['second'], predicted[sub['post_id']], average='macro'):.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def read(files, readers):
     """Every file by every reader, interleaved: ({reader: [(path, words, width)]}, {reader: seconds})."""
     for name in readers:
         ocr.check_engine(READERS[name][1])
-        READERS[name][0](files[0])                     # load the models before timing
+        READERS[name][0](files[0])  # load the models before timing
     results = {r: [] for r in readers}
     seconds = {r: 0.0 for r in readers}
     for f in files:
@@ -100,8 +100,10 @@ def variants(readers) -> int:
 
     members = tv.synth._load_yaml(tv.synth.DATA / "members.yml")["members"]
     threads = tv.synth._load_yaml(tv.synth.DATA / "threads.yml")["threads"]
-    print("| variant (font, width px, font px, indent px, theme) | reader | CER | author right | depth right | "
-          "post count exact | s / screenshot |")
+    print(
+        "| variant (font, width px, font px, indent px, theme) | reader | CER | author right | depth right | "
+        "post count exact | s / screenshot |"
+    )
     print("|---|---|---|---|---|---|---|")
     for k, (name, spec) in enumerate(tv.VARIANTS.items()):
         if not all(Path(p).exists() for p in tv.FONTS[spec[0]]):
@@ -115,8 +117,11 @@ def variants(readers) -> int:
             label = f"{spec[0]}, {spec[1]}, {spec[2]}, {spec[3]}, {spec[4]}" + ("" if spec[5] else ", no avatar")
             for r in readers:
                 s = summary(results[r], roster, transcribed)
-                print(f"| {label} | {r} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | {s['depth_accuracy']:.1%} "
-                      f"| {s['exact']} | {seconds[r] / len(files):.2f} |", flush=True)
+                print(
+                    f"| {label} | {r} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | {s['depth_accuracy']:.1%} "
+                    f"| {s['exact']} | {seconds[r] / len(files):.2f} |",
+                    flush=True,
+                )
     return 0
 
 
@@ -137,9 +142,13 @@ def main(argv=None) -> int:
     transcribed = transcribed[transcribed["screenshot_id"].isin([f.stem for f in files])]
     results, seconds = read(files, args.readers)
 
-    print(f"{len(files)} screenshots; {platform.machine()}, Python {platform.python_version()}; one process, "
-          "one thread, readers interleaved\n")
-    print("| reader | version | CER | author right | depth right | post count exact | s / screenshot | time vs rapidocr |")
+    print(
+        f"{len(files)} screenshots; {platform.machine()}, Python {platform.python_version()}; one process, "
+        "one thread, readers interleaved\n"
+    )
+    print(
+        "| reader | version | CER | author right | depth right | post count exact | s / screenshot | time vs rapidocr |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     base = seconds.get("rapidocr")
     for r in args.readers:
@@ -153,8 +162,10 @@ def main(argv=None) -> int:
         except Exception as exc:  # a page without posts: report it, do not stop the comparison
             print(f"| {r} | {version} | failed: {exc} | | | | {seconds[r] / n:.2f} | {ratio} |")
             continue
-        print(f"| {r} | {version} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | {s['depth_accuracy']:.1%} | "
-              f"{s['exact']} | {seconds[r] / n:.2f} | {ratio} |")
+        print(
+            f"| {r} | {version} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | {s['depth_accuracy']:.1%} | "
+            f"{s['exact']} | {seconds[r] / n:.2f} | {ratio} |"
+        )
     return 0
 
 

@@ -61,9 +61,15 @@ def run_stage(root: Path, truth: pd.DataFrame, engine: str, jobs: int):
         write_csv(keep, shots / screenshots.SCREENSHOTS_CSV)
         write_csv(transcribed[transcribed["screenshot_id"].isin(keep["screenshot_id"])], shots / "transcribed.csv")
         try:
-            res = screenshots.process(shots, root / "roster.csv", work / "out",
-                                      transcribed_path=shots / "transcribed.csv", engine=engine, jobs=jobs,
-                                      cache_dir=cache)
+            res = screenshots.process(
+                shots,
+                root / "roster.csv",
+                work / "out",
+                transcribed_path=shots / "transcribed.csv",
+                engine=engine,
+                jobs=jobs,
+                cache_dir=cache,
+            )
             return res, refused
         except InputError as exc:
             name = Path(exc.path).name if exc.path else None
@@ -85,9 +91,11 @@ def total_row(label: str, q: pd.DataFrame, transcribed: pd.DataFrame, hits: str)
     """A total row: CER pooled (summed edit distance / summed length), authors and depths post-weighted."""
     s = screenshots.summarise_quality(q, transcribed[transcribed["screenshot_id"].isin(q["screenshot_id"])])
     exact = round(s["count_exact"] * len(q))
-    return (f"| **{label}** | | | | | | | | {int(q['posts_expected'].sum())} / {int(q['posts_found'].sum())}, "
-            f"count exact {exact}/{len(q)} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | "
-            f"{s['depth_accuracy']:.1%} | {hits} |")
+    return (
+        f"| **{label}** | | | | | | | | {int(q['posts_expected'].sum())} / {int(q['posts_found'].sum())}, "
+        f"count exact {exact}/{len(q)} | {s['cer']:.2%} | {s['author_accuracy']:.1%} | "
+        f"{s['depth_accuracy']:.1%} | {hits} |"
+    )
 
 
 def yes(v) -> str:
@@ -122,8 +130,10 @@ def main(argv=None) -> int:
         t1 = time.perf_counter()
         res, refused = run_stage(root, truth, args.engine, args.jobs)
         t2 = time.perf_counter()
-        print(f"{len(truth)} pages, {len(transcribed)} posts; engine {args.engine}; drawn in {t1 - t0:.1f} s, "
-              f"stage {t2 - t1:.1f} s\n")
+        print(
+            f"{len(truth)} pages, {len(transcribed)} posts; engine {args.engine}; drawn in {t1 - t0:.1f} s, "
+            f"stage {t2 - t1:.1f} s\n"
+        )
         for sid, why in refused.items():
             print(f"- refused by the stage: {sid}: {why}")
         if refused:
@@ -138,16 +148,26 @@ def main(argv=None) -> int:
                 if path.is_file():
                     hits[sid] = identifier_hits(path, gate, args.engine)
 
-        print("| id | font | width | theme | chrome | jpeg q | blur / resample | separator | posts expected / found "
-              "| CER | author right | depth right | identifiers left (lines read) |")
+        print(
+            "| id | font | width | theme | chrome | jpeg q | blur / resample | separator | posts expected / found "
+            "| CER | author right | depth right | identifiers left (lines read) |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for t in truth.itertuples(index=False):
             chrome = (t.chrome.replace(",", "+") or "none") + (" (name in title)" if t.title_has_roster_name else "")
-            degrade = ", ".join(x for x in (f"blur {t.blur:g}" if pd.notna(t.blur) and t.blur else "",
-                                            f"x{t.resample:g}" if pd.notna(t.resample) and t.resample else "") if x)
+            degrade = ", ".join(
+                x
+                for x in (
+                    f"blur {t.blur:g}" if pd.notna(t.blur) and t.blur else "",
+                    f"x{t.resample:g}" if pd.notna(t.resample) and t.resample else "",
+                )
+                if x
+            )
             q = f"{int(t.jpeg_quality)}" if pd.notna(t.jpeg_quality) else "png"
-            head = (f"| {t.screenshot_id} | {t.font} {t.font_size}px | {t.width} | {t.theme} | {chrome} | {q} | "
-                    f"{degrade or '-'} | {yes(t.separator)} |")
+            head = (
+                f"| {t.screenshot_id} | {t.font} {t.font_size}px | {t.width} | {t.theme} | {chrome} | {q} | "
+                f"{degrade or '-'} | {yes(t.separator)} |"
+            )
             if t.screenshot_id in refused:
                 print(f"{head} {t.posts} / refused | {refused[t.screenshot_id]} | | | |")
                 continue
@@ -156,8 +176,10 @@ def main(argv=None) -> int:
                 continue
             r = quality.loc[t.screenshot_id]
             h, n = hits.get(t.screenshot_id, (0, 0))
-            print(f"{head} {int(r['posts_expected'])} / {int(r['posts_found'])} | {float(r['cer']):.2%} | "
-                  f"{float(r['author_accuracy']):.0%} | {float(r['depth_accuracy']):.0%} | {h} ({n}) |")
+            print(
+                f"{head} {int(r['posts_expected'])} / {int(r['posts_found'])} | {float(r['cer']):.2%} | "
+                f"{float(r['author_accuracy']):.0%} | {float(r['depth_accuracy']):.0%} | {h} ({n}) |"
+            )
         if res is not None:
             q = res["ocr_quality"]
             total_hits = sum(h for h, _ in hits.values())
@@ -166,15 +188,26 @@ def main(argv=None) -> int:
             print(total_row(label, q, transcribed, f"{total_hits} on {pages_hit} page(s)"))
             if refused:
                 # the pages set aside, as unread: every post not found
-                extra = pd.DataFrame([{"screenshot_id": sid, "posts_found": 0, "cer": 1.0, "author_accuracy": 0.0,
-                                       "depth_accuracy": 0.0,
-                                       "posts_expected": int((transcribed["screenshot_id"] == sid).sum())}
-                                      for sid in refused if sid in set(truth["screenshot_id"])])
+                extra = pd.DataFrame(
+                    [
+                        {
+                            "screenshot_id": sid,
+                            "posts_found": 0,
+                            "cer": 1.0,
+                            "author_accuracy": 0.0,
+                            "depth_accuracy": 0.0,
+                            "posts_expected": int((transcribed["screenshot_id"] == sid).sum()),
+                        }
+                        for sid in refused
+                        if sid in set(truth["screenshot_id"])
+                    ]
+                )
                 allq = pd.concat([q, extra], ignore_index=True)
                 print(total_row(f"total, all {len(allq)} pages (refused = unread)", allq, transcribed, ""))
         if args.keep:
-            (root / "truth.json").write_text(json.dumps(truth.to_dict("records"), indent=1, default=str) + "\n",
-                                             encoding="utf-8")
+            (root / "truth.json").write_text(
+                json.dumps(truth.to_dict("records"), indent=1, default=str) + "\n", encoding="utf-8"
+            )
     finally:
         if tmp is not None:
             tmp.cleanup()

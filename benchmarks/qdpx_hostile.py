@@ -45,15 +45,19 @@ def files(tmp: Path) -> dict[str, Path]:
         "zip bomb, honest header (2 MB -> 2 GiB)": bomb(tmp),
         "zip bomb, header claiming 1,000 bytes": bomb(tmp, claimed=1000),
         "no <Codes>": ti.project(tmp, "<CodeBook/>", "nocodes.qdpx"),
-        "startPosition not an integer": ti.project(tmp, ti.CODES + src(sel('startPosition="x1" endPosition="4"')),
-                                                   "badint.qdpx", ti.SOURCE_TEXT),
+        "startPosition not an integer": ti.project(
+            tmp, ti.CODES + src(sel('startPosition="x1" endPosition="4"')), "badint.qdpx", ti.SOURCE_TEXT
+        ),
         "selection without positions": ti.project(tmp, ti.CODES + src(sel("")), "nopos.qdpx", ti.SOURCE_TEXT),
-        "positions past the source's end": ti.project(tmp, ti.CODES + src(sel('startPosition="0" endPosition="400"')),
-                                                      "past.qdpx", ti.SOURCE_TEXT),
+        "positions past the source's end": ti.project(
+            tmp, ti.CODES + src(sel('startPosition="0" endPosition="400"')), "past.qdpx", ti.SOURCE_TEXT
+        ),
     }
-    billion = ('<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa">' +
-               "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) +
-               f']><Project xmlns="{ti.NS}" name="x">&i;</Project>')
+    billion = (
+        '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+        + f']><Project xmlns="{ti.NS}" name="x">&i;</Project>'
+    )
     cases["entity expansion (billion laughs)"] = ta.qdpx(tmp, {"project.qde": billion}, "laughs.qdpx")
     return cases
 
@@ -66,8 +70,12 @@ def main() -> None:
         tmp = Path(d)
         for label, path in files(tmp).items():
             t0 = time.perf_counter()
-            p = subprocess.Popen([EXE, "import", "qdpx", str(path), "--out", str(tmp / "out")],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            p = subprocess.Popen(
+                [EXE, "import", "qdpx", str(path), "--out", str(tmp / "out")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             _, status, usage = os.wait4(p.pid, 0)
             seconds = time.perf_counter() - t0
             err = p.stderr.read().strip().replace(str(tmp) + "/", "")

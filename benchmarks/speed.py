@@ -73,8 +73,20 @@ def measure(cmd: list[str]) -> tuple[float, float, int, str]:
 
 
 def run_args(raw: Path, tmp: Path, jobs: int, only=None) -> list[str]:
-    return [EXE, "run", "--raw", str(raw), "--derived", str(tmp / "derived"), "--reports", str(tmp / "reports"),
-            "--cache", str(tmp / "cache"), "--jobs", str(jobs)] + (["--only", *only] if only else [])
+    return [
+        EXE,
+        "run",
+        "--raw",
+        str(raw),
+        "--derived",
+        str(tmp / "derived"),
+        "--reports",
+        str(tmp / "reports"),
+        "--cache",
+        str(tmp / "cache"),
+        "--jobs",
+        str(jobs),
+    ] + (["--only", *only] if only else [])
 
 
 def main() -> int:
@@ -93,15 +105,18 @@ def main() -> int:
         rows.append(("rerun, nothing changed", rerun, "<= 3 s"))
         if args.scale > 1:
             raw = tmp / f"raw-x{args.scale}"
-            subprocess.run([EXE, "synth", "--out", str(raw), "--scale", str(args.scale)], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [EXE, "synth", "--out", str(raw), "--scale", str(args.scale)], check=True, stdout=subprocess.DEVNULL
+            )
             scaled = measure(run_args(raw, tmp / "scaled", args.jobs, args.only))
             rows.append((f"cold run, --scale {args.scale} corpus", scaled, f"<= {args.scale}x cold"))
         shutil.rmtree(tmp, ignore_errors=True)
     load1 = os.getloadavg()[0]
-    print(f"jobs={args.jobs}, cores={psutil.cpu_count()}, python {sys.version.split()[0]}"
-          f"{', only ' + ' '.join(args.only) if args.only else ''}; "
-          f"1-minute load average {load0:.1f} before, {load1:.1f} after\n")
+    print(
+        f"jobs={args.jobs}, cores={psutil.cpu_count()}, python {sys.version.split()[0]}"
+        f"{', only ' + ' '.join(args.only) if args.only else ''}; "
+        f"1-minute load average {load0:.1f} before, {load1:.1f} after\n"
+    )
     print("| stage (cold run) | seconds |")
     print("|---|---|")
     for name, secs in re.findall(r"^\s+(\w+)\s+ran in ([\d.]+) s", cold[3], flags=re.M):

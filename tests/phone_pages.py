@@ -62,14 +62,14 @@ class PageSpec:
     font_size: int
     indent: int
     theme: str
-    chrome: str = ""                 # comma-separated kinds of render.CHROME_KINDS
-    file: str = "IMG_{n}.PNG"        # name template: {n} a gallery number, {d} the capture time, {k} a counter
-    quality: int | None = None       # JPEG quality (only for .jpg/.jpeg names)
-    blur: float | None = None        # Gaussian blur radius, px
-    resample: float | None = None    # scaled down by this factor and back up
+    chrome: str = ""  # comma-separated kinds of render.CHROME_KINDS
+    file: str = "IMG_{n}.PNG"  # name template: {n} a gallery number, {d} the capture time, {k} a counter
+    quality: int | None = None  # JPEG quality (only for .jpg/.jpeg names)
+    blur: float | None = None  # Gaussian blur radius, px
+    resample: float | None = None  # scaled down by this factor and back up
     separator: bool = True
-    page: str = "any"                # which page of the bank: mid (starts mid-thread), deep, admin, any
-    title: str | None = None         # the title bar's text (NAME_TITLE: a roster member's display name)
+    page: str = "any"  # which page of the bank: mid (starts mid-thread), deep, admin, any
+    title: str | None = None  # the title bar's text (NAME_TITLE: a roster member's display name)
     avatar: bool = True
 
     @property
@@ -82,16 +82,31 @@ class PageSpec:
     def style(self) -> render.Style:
         regular, bold = tv.FONTS[self.font]
         kinds = self.kinds()
-        return replace(render.Style(), font_regular=regular, font_bold=bold, width=self.width,
-                       font_size=self.font_size, indent=self.indent, margin=round(self.width * 0.04),
-                       theme=self.theme, avatar=self.avatar, separator=self.separator,
-                       status_bar="status" in kinds, back_bar="title" in kinds, reply_box="reply" in kinds,
-                       nav_bar="nav" in kinds, heart_font=None if has_heart(regular) else HEART_FONT)
+        return replace(
+            render.Style(),
+            font_regular=regular,
+            font_bold=bold,
+            width=self.width,
+            font_size=self.font_size,
+            indent=self.indent,
+            margin=round(self.width * 0.04),
+            theme=self.theme,
+            avatar=self.avatar,
+            separator=self.separator,
+            status_bar="status" in kinds,
+            back_bar="title" in kinds,
+            reply_box="reply" in kinds,
+            nav_bar="nav" in kinds,
+            heart_font=None if has_heart(regular) else HEART_FONT,
+        )
 
     def describe(self) -> str:
-        parts = [f"{self.font} {self.width}/{self.font_size}/{self.indent}", self.theme,
-                 "+".join(self.kinds()) or "no chrome",
-                 f"jpeg q{self.quality}" if self.fmt == "jpeg" else "png"]
+        parts = [
+            f"{self.font} {self.width}/{self.font_size}/{self.indent}",
+            self.theme,
+            "+".join(self.kinds()) or "no chrome",
+            f"jpeg q{self.quality}" if self.fmt == "jpeg" else "png",
+        ]
         if self.blur:
             parts.append(f"blur {self.blur:g}")
         if self.resample:
@@ -139,9 +154,31 @@ SPECS: list[PageSpec] = [
 ]
 del S
 
-TRUTH_COLUMNS = ["screenshot_id", "file", "format", "font", "width", "font_size", "indent", "theme", "chrome",
-                 "chrome_boxes", "title", "title_has_roster_name", "jpeg_quality", "blur", "resample", "separator",
-                 "avatar", "page", "posts", "starts_mid_thread", "max_depth", "admin", "style"]
+TRUTH_COLUMNS = [
+    "screenshot_id",
+    "file",
+    "format",
+    "font",
+    "width",
+    "font_size",
+    "indent",
+    "theme",
+    "chrome",
+    "chrome_boxes",
+    "title",
+    "title_has_roster_name",
+    "jpeg_quality",
+    "blur",
+    "resample",
+    "separator",
+    "avatar",
+    "page",
+    "posts",
+    "starts_mid_thread",
+    "max_depth",
+    "admin",
+    "style",
+]
 
 
 def load_bank():
@@ -172,7 +209,7 @@ _KINDS = {
 }
 
 
-WINDOW = 10   # threads paginated at a time: a window of the bank, not all of it, keeps drawing 24 pages fast
+WINDOW = 10  # threads paginated at a time: a window of the bank, not all of it, keeps drawing 24 pages fast
 
 
 def pick_page(threads, members, style: render.Style, kind: str, j: int, seed: int) -> dict:
@@ -183,10 +220,10 @@ def pick_page(threads, members, style: render.Style, kind: str, j: int, seed: in
     fallback = None
     for step in range(n):
         off = (start + 5 * step) % n
-        window = threads[off:off + WINDOW]
+        window = threads[off : off + WINDOW]
         try:
             pages = render.paginate(window, members, n_pages=5, seed=seed * 100 + j + step, style=style)
-        except ValueError:          # too few posts in this window for five pages
+        except ValueError:  # too few posts in this window for five pages
             continue
         fallback = fallback or pages[0]
         cands = [p for p in pages if _KINDS[kind](p)]
@@ -231,30 +268,56 @@ def write_phone_corpus(root, bank=None, n_pages: int = 24, seed: int = 7):
         name = file_name(spec, j, capture)
         sid = screenshots.id_from_stem(Path(name).stem)
         img = render.draw_page(page, style)
-        (shots / name).write_bytes(render.capture_bytes(img, fmt=spec.fmt, quality=spec.quality, blur=spec.blur,
-                                                        resample=spec.resample))
+        (shots / name).write_bytes(
+            render.capture_bytes(img, fmt=spec.fmt, quality=spec.quality, blur=spec.blur, resample=spec.resample)
+        )
         index.append({"file": name, "screenshot_id": sid, "captured_at": f"{capture:%Y-%m-%d %H:%M:%S}"})
         for r in render.transcribe_page(page, style):
-            rows.append({"screenshot_id": sid, "post_index": r["index"], "depth": r["depth"], "author": r["author"],
-                         "timestamp": r["timestamp"], "text": r["text"], "reactions": r["reactions"]})
+            rows.append(
+                {
+                    "screenshot_id": sid,
+                    "post_index": r["index"],
+                    "depth": r["depth"],
+                    "author": r["author"],
+                    "timestamp": r["timestamp"],
+                    "text": r["text"],
+                    "reactions": r["reactions"],
+                }
+            )
         boxes = render.chrome_boxes(page, style)
-        truth.append({
-            "screenshot_id": sid, "file": name, "format": spec.fmt, "font": spec.font, "width": spec.width,
-            "font_size": spec.font_size, "indent": spec.indent, "theme": spec.theme,
-            "chrome": ",".join(spec.kinds()),
-            "chrome_boxes": json.dumps({k: list(v) for k, v in boxes.items()}, separators=(",", ":")),
-            "title": (page.get("chrome_title") or render.TITLE) if style.back_bar else "",
-            "title_has_roster_name": bool(spec.title), "jpeg_quality": spec.quality, "blur": spec.blur,
-            "resample": spec.resample, "separator": spec.separator, "avatar": spec.avatar, "page": spec.page,
-            "posts": len(page["posts"]), "starts_mid_thread": page["posts"][0]["depth"] > 0,
-            "max_depth": max(q["depth"] for q in page["posts"]),
-            "admin": any(q.get("admin") for q in page["posts"]), "style": spec.describe(),
-        })
+        truth.append(
+            {
+                "screenshot_id": sid,
+                "file": name,
+                "format": spec.fmt,
+                "font": spec.font,
+                "width": spec.width,
+                "font_size": spec.font_size,
+                "indent": spec.indent,
+                "theme": spec.theme,
+                "chrome": ",".join(spec.kinds()),
+                "chrome_boxes": json.dumps({k: list(v) for k, v in boxes.items()}, separators=(",", ":")),
+                "title": (page.get("chrome_title") or render.TITLE) if style.back_bar else "",
+                "title_has_roster_name": bool(spec.title),
+                "jpeg_quality": spec.quality,
+                "blur": spec.blur,
+                "resample": spec.resample,
+                "separator": spec.separator,
+                "avatar": spec.avatar,
+                "page": spec.page,
+                "posts": len(page["posts"]),
+                "starts_mid_thread": page["posts"][0]["depth"] > 0,
+                "max_depth": max(q["depth"] for q in page["posts"]),
+                "admin": any(q.get("admin") for q in page["posts"]),
+                "style": spec.describe(),
+            }
+        )
     ids = [t["screenshot_id"] for t in truth]
     if len({i.lower() for i in ids}) != len(ids):
         raise RuntimeError(f"two pages got the same id: {ids}")
-    write_csv(pd.DataFrame(index, columns=["file", "screenshot_id", "captured_at"]),
-              shots / screenshots.SCREENSHOTS_CSV)
+    write_csv(
+        pd.DataFrame(index, columns=["file", "screenshot_id", "captured_at"]), shots / screenshots.SCREENSHOTS_CSV
+    )
     transcribed = pd.DataFrame(rows, columns=screenshots.TRANSCRIBED_COLUMNS)
     write_csv(transcribed, shots / "transcribed.csv")
     pseudonyms.write_roster(members, root / "roster.csv")

@@ -49,10 +49,11 @@ SAMPLES_DIR = ROOT / ".cache" / "qc-samples"
 
 # key -> (path inside the wheel, SHA-256 of that file as the 1.7.8 wheel ships it)
 QC_SAMPLES = {
-    "nvivo": ("qualitative_coding/refi_qda/nvivo_project.qdpx",
-              "fed15f78985574bc39902d08f656f0182c5603facbdb2bdbba01069e19220cab"),
-    "demo": ("qualitative_coding/demo.qdpx",
-             "c046e52f987bca36db2eddb8ea3e6ebef6ea6a92188ffd03f347dea25a56414c"),
+    "nvivo": (
+        "qualitative_coding/refi_qda/nvivo_project.qdpx",
+        "fed15f78985574bc39902d08f656f0182c5603facbdb2bdbba01069e19220cab",
+    ),
+    "demo": ("qualitative_coding/demo.qdpx", "c046e52f987bca36db2eddb8ea3e6ebef6ea6a92188ffd03f347dea25a56414c"),
 }
 
 QC_TIMEOUT = 300  # seconds for one qc command
@@ -85,12 +86,19 @@ def _installed_files() -> dict[str, Path] | None:
     """The samples inside ``.venv-qc``'s installed qualitative-coding, or None when it has none."""
     if not QC_PYTHON.is_file():
         return None
-    code = ("import importlib.metadata as m, sys\n"
-            "d = m.distribution('qualitative-coding')\n"
-            "print(d.version)\n"
-            "for p in sys.argv[1:]: print(d.locate_file(p))\n")
-    r = subprocess.run([str(QC_PYTHON), "-c", code, *(p for p, _ in QC_SAMPLES.values())],
-                       capture_output=True, text=True, timeout=QC_TIMEOUT, check=False)
+    code = (
+        "import importlib.metadata as m, sys\n"
+        "d = m.distribution('qualitative-coding')\n"
+        "print(d.version)\n"
+        "for p in sys.argv[1:]: print(d.locate_file(p))\n"
+    )
+    r = subprocess.run(
+        [str(QC_PYTHON), "-c", code, *(p for p, _ in QC_SAMPLES.values())],
+        capture_output=True,
+        text=True,
+        timeout=QC_TIMEOUT,
+        check=False,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"{QC_PYTHON} cannot locate qualitative-coding (rerun `make qc-env`):\n{r.stderr[-2000:]}")
     version, *paths = r.stdout.splitlines()
@@ -105,9 +113,24 @@ def qc_wheel() -> Path:
     if not wheel.is_file():
         python = str(QC_PYTHON) if QC_PYTHON.is_file() else sys.executable
         WHEEL_DIR.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([python, "-m", "pip", "--disable-pip-version-check", "download", "--no-deps",
-                            "--only-binary=:all:", f"qualitative-coding=={QC_VERSION}", "-d", str(WHEEL_DIR)],
-                           capture_output=True, text=True, timeout=QC_TIMEOUT, check=False)
+        r = subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "--disable-pip-version-check",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                f"qualitative-coding=={QC_VERSION}",
+                "-d",
+                str(WHEEL_DIR),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=QC_TIMEOUT,
+            check=False,
+        )
         if r.returncode != 0 or not wheel.is_file():
             raise RuntimeError(f"pip download qualitative-coding=={QC_VERSION} failed:\n{r.stderr[-2000:]}")
     got = _sha256(wheel)
@@ -158,8 +181,16 @@ def qc_import(qdpx: Path, workdir: Path) -> subprocess.CompletedProcess:
         raise ValueError(f"{workdir} is not empty: qc imports only into an empty folder")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "QC_SETTINGS")}
     env["PYTHONBREAKPOINT"] = "0"
-    return subprocess.run([str(QC_EXE), "init", "--import", str(Path(qdpx).resolve())], cwd=workdir, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=QC_TIMEOUT, check=False)
+    return subprocess.run(
+        [str(QC_EXE), "init", "--import", str(Path(qdpx).resolve())],
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=QC_TIMEOUT,
+        check=False,
+    )
 
 
 def _settings(workdir: Path) -> dict:
@@ -181,14 +212,17 @@ def qc_codings(workdir: Path) -> list[dict]:
             "SELECT DISTINCT cl.id, di.document_id, cl.line, cl.code_id, cl.coder_id FROM coded_line cl"
             " JOIN coded_line_location_association a ON a.coded_line_id = cl.id"
             " JOIN location l ON l.id = a.location_id"
-            " JOIN document_index di ON di.id = l.document_index_id").fetchall()
+            " JOIN document_index di ON di.id = l.document_index_id"
+        ).fetchall()
         n = con.execute("SELECT count(*) FROM coded_line").fetchone()[0]
     finally:
         con.close()
     if len(rows) != n:
         raise RuntimeError(f"{db}: {n} coded lines but {len(rows)} tied to exactly one document")
-    return sorted(({"document": d, "line": line, "code": code, "coder": coder} for _, d, line, code, coder in rows),
-                  key=lambda c: (c["document"], c["line"], c["code"], c["coder"]))
+    return sorted(
+        ({"document": d, "line": line, "code": code, "coder": coder} for _, d, line, code, coder in rows),
+        key=lambda c: (c["document"], c["line"], c["code"], c["coder"]),
+    )
 
 
 def qc_codebook(workdir: Path) -> list[str]:

@@ -25,8 +25,11 @@ from conftest import DERIVED, RAW, ROOT, compendium
 
 
 def _digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _ctx(raw, derived, reports):
@@ -72,11 +75,13 @@ def test_the_read_log_records_reads_writes_and_imports(tmp_path):
     (root / "a.txt").write_text("x")
     (tmp_path / "outside.txt").write_text("y")
     log = tmp_path / "reads.log"
-    code = ("import compendium, json, pathlib, os\n"
-            f"open({str(root / 'a.txt')!r}).read()\n"
-            f"open({str(tmp_path / 'outside.txt')!r}).read()\n"
-            f"open({str(root / 'b.txt')!r}, 'w').write('z')\n"
-            "import csv\n")
+    code = (
+        "import compendium, json, pathlib, os\n"
+        f"open({str(root / 'a.txt')!r}).read()\n"
+        f"open({str(tmp_path / 'outside.txt')!r}).read()\n"
+        f"open({str(root / 'b.txt')!r}, 'w').write('z')\n"
+        "import csv\n"
+    )
     env = {**os.environ, reads.ENV_LOG: str(log), reads.ENV_ROOTS: str(root)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     rec = reads.parse(log, [root], [])
@@ -87,8 +92,13 @@ def test_the_read_log_records_reads_writes_and_imports(tmp_path):
 
 def test_nothing_is_recorded_outside_a_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in (reads.ENV_LOG, reads.ENV_ROOTS)}
-    out = subprocess.run([sys.executable, "-c", "import sys, compendium; print(len(sys.audit.__doc__ or ''))"],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, compendium; print(len(sys.audit.__doc__ or ''))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.returncode == 0 and not reads._installed
 
 
@@ -102,12 +112,13 @@ def test_dependency_versions_are_part_of_the_stamp(tmp_path):
     assert runner._stamp_matches(stamp, "f")
     assert not runner._stamp_matches(stamp, "g")
     stamp.write_text(json.dumps({"fingerprint": "f", "dependencies": {**deps, "pandas": "0.0.1"}}))
-    assert not runner._stamp_matches(stamp, "f")                      # pandas "upgraded": the stage reruns
+    assert not runner._stamp_matches(stamp, "f")  # pandas "upgraded": the stage reruns
     stamp.write_text("an old plain-text stamp\n")
     assert not runner._stamp_matches(stamp, "f")
 
 
 # --------------------------------------------------------------------------- stages that misbehave
+
 
 def _project_with(tmp_path, notebook, extra_code):
     """A copy of the notebooks in which ``notebook`` ends with ``extra_code``: a stand-in for a bug."""
@@ -115,8 +126,16 @@ def _project_with(tmp_path, notebook, extra_code):
     shutil.copytree(ROOT / "notebooks", proj / "notebooks")
     p = proj / "notebooks" / notebook
     nb = json.loads(p.read_text(encoding="utf-8"))
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "planted", "metadata": {},
-                        "outputs": [], "source": extra_code})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "planted",
+            "metadata": {},
+            "outputs": [],
+            "source": extra_code,
+        }
+    )
     p.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
@@ -125,8 +144,18 @@ def _project_with(tmp_path, notebook, extra_code):
 
 
 def _run_themes(proj, raw, tmp_path):
-    return compendium("run", "--raw", raw, "--derived", tmp_path / "derived", "--reports", tmp_path / "reports",
-                      "--only", "themes", cwd=proj)
+    return compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        tmp_path / "derived",
+        "--reports",
+        tmp_path / "reports",
+        "--only",
+        "themes",
+        cwd=proj,
+    )
 
 
 def test_a_failing_stage_keeps_its_executed_notebook_and_says_where(tmp_path):
@@ -144,8 +173,9 @@ def test_a_failing_stage_keeps_its_executed_notebook_and_says_where(tmp_path):
 
 
 def test_a_stage_reading_an_undeclared_file_fails(tmp_path):
-    proj, raw = _project_with(tmp_path, "04_themes.ipynb",
-                              "open(Path(raw_dir) / 'interview_guide.md', encoding='utf-8').read()")
+    proj, raw = _project_with(
+        tmp_path, "04_themes.ipynb", "open(Path(raw_dir) / 'interview_guide.md', encoding='utf-8').read()"
+    )
     before = _digest(tmp_path / "derived")
     r = _run_themes(proj, raw, tmp_path)
     assert r.returncode == 1
@@ -154,8 +184,7 @@ def test_a_stage_reading_an_undeclared_file_fails(tmp_path):
 
 
 def test_a_stage_writing_into_raw_fails(tmp_path):
-    proj, raw = _project_with(tmp_path, "04_themes.ipynb",
-                              "(Path(raw_dir) / 'codebook.yml').open('a').close()")
+    proj, raw = _project_with(tmp_path, "04_themes.ipynb", "(Path(raw_dir) / 'codebook.yml').open('a').close()")
     r = _run_themes(proj, raw, tmp_path)
     assert r.returncode == 1 and "wrote into the raw folder (codebook.yml)" in r.stderr
 
@@ -177,8 +206,17 @@ def primed(tmp_path_factory):
 
 
 def _run(tmp):
-    return compendium("run", "--raw", tmp / "raw", "--derived", tmp / "derived", "--reports", tmp / "reports",
-                      "--only", *NOT_SCREENSHOTS)
+    return compendium(
+        "run",
+        "--raw",
+        tmp / "raw",
+        "--derived",
+        tmp / "derived",
+        "--reports",
+        tmp / "reports",
+        "--only",
+        *NOT_SCREENSHOTS,
+    )
 
 
 def _ran(stdout):
@@ -198,13 +236,26 @@ def _downstream(names):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target,edit,readers", [
-    ("interview_guide.md", lambda t: t + "\n## 9. A section added after the pilot\n\n- Anything else?\n", {"report"}),
-    ("transcripts/P03.txt", lambda t: t.replace("duration_min:", "duration_min: 1", 1),
-     {"transcripts", "coding", "report"}),
-    ("study.yml", lambda t: t.replace("observation_end: \"2023-06-30\"", "observation_end: \"2023-06-29\""),
-     {"coding", "report"}),   # coding reads study.yml for the project date of witi.qdpx
-])
+@pytest.mark.parametrize(
+    "target,edit,readers",
+    [
+        (
+            "interview_guide.md",
+            lambda t: t + "\n## 9. A section added after the pilot\n\n- Anything else?\n",
+            {"report"},
+        ),
+        (
+            "transcripts/P03.txt",
+            lambda t: t.replace("duration_min:", "duration_min: 1", 1),
+            {"transcripts", "coding", "report"},
+        ),
+        (
+            "study.yml",
+            lambda t: t.replace('observation_end: "2023-06-30"', 'observation_end: "2023-06-29"'),
+            {"coding", "report"},
+        ),  # coding reads study.yml for the project date of witi.qdpx
+    ],
+)
 def test_changing_a_file_reruns_its_readers_and_downstream_only(primed, target, edit, readers):
     raw = primed / "raw"
     p = raw / target
@@ -263,10 +314,10 @@ def test_input_checks_are_remembered_until_an_input_changes(tmp_path, monkeypatc
     p = raw / "interview_guide.md"
     p.write_text(p.read_text() + "\nReach me at someone@example.com\n")
     with pytest.raises(Exception, match="email"):
-        runner.check_inputs(ctx, stages, gate)           # a changed input is checked again, and fails
+        runner.check_inputs(ctx, stages, gate)  # a changed input is checked again, and fails
     p.write_text(p.read_text().replace("someone@example.com", "the study team"))
     runner.check_inputs(ctx, stages, gate)
-    runner.check_inputs(ctx, stages[:1], gate)           # another selection is another check
+    runner.check_inputs(ctx, stages[:1], gate)  # another selection is another check
     assert len(calls) == 3
     ctx.force = True
     runner.check_inputs(ctx, stages, gate)

@@ -18,12 +18,16 @@ from conftest import DERIVED, RAW, ROOT
 MARK = checklists.MARK
 ALL_ITEMS = [(name, it) for name, items in checklists.CHECKLISTS.items() for it in items]
 IDS = [f"{name}-{it.number:02d}" for name, it in ALL_ITEMS]
-SUMMARY_RE = re.compile(r"^(\w+): (\d+) of (\d+) items answered from the data; (\d+) for the authors"
-                        r"(?: \(items? ([\d, ]+)\))?$")
+SUMMARY_RE = re.compile(
+    r"^(\w+): (\d+) of (\d+) items answered from the data; (\d+) for the authors"
+    r"(?: \(items? ([\d, ]+)\))?$"
+)
 
-REFLEXIVE = ("Researcher 1 had used a similar group as a student and expected it to be supportive, so she kept a "
-             "reflexive log and noted, in each field note, where her reading of an interaction was coloured by that "
-             "experience.")
+REFLEXIVE = (
+    "Researcher 1 had used a similar group as a student and expected it to be supportive, so she kept a "
+    "reflexive log and noted, in each field note, where her reading of an interaction was coloured by that "
+    "experience."
+)
 
 
 def _facts(raw, derived=DERIVED):
@@ -45,17 +49,26 @@ def committed():
 
 def _minimal_study(**extra) -> dict:
     """The sections study.yml requires, and little else."""
-    study = {"title": "A qualitative interview study of peer teaching", "design": {"approach": "Interview study"},
-             "setting": "One medical school.", "dates": {}, "sampling": {"method": "Purposive"},
-             "team": [{"role": "Researcher 1 (interviewer)", "credentials": "PhD"}],
-             "reflexivity": "We are outsiders to the group.", "ethics": {"board": "[IRB]"}}
+    study = {
+        "title": "A qualitative interview study of peer teaching",
+        "design": {"approach": "Interview study"},
+        "setting": "One medical school.",
+        "dates": {},
+        "sampling": {"method": "Purposive"},
+        "team": [{"role": "Researcher 1 (interviewer)", "credentials": "PhD"}],
+        "reflexivity": "We are outsiders to the group.",
+        "ethics": {"board": "[IRB]"},
+    }
     study.update(extra)
     return study
 
 
 def _notes(n: int, flagged: list[str]) -> dict:
-    return {"n": n, "dates": ["2023-01-01", "2023-02-01"],
-            "reflexive": [[i, "I am inclined to read this kindly because of my own experience."] for i in flagged]}
+    return {
+        "n": n,
+        "dates": ["2023-01-01", "2023-02-01"],
+        "reflexive": [[i, "I am inclined to read this kindly because of my own experience."] for i in flagged],
+    }
 
 
 def _answers(study, facts):
@@ -131,12 +144,24 @@ def test_the_old_repeats_are_gone(committed):
 
 
 def test_source_names_glued_together_are_not_one_source():
-    ok = ["study.yml `team[*].credentials`", "saturation.csv", "tables/claims.md", "fieldnotes/*.md",
-          "transcripts/*.txt (front matter)", "fig3_saturation", "coding/*.csv", "MANIFEST.sha256"]
+    ok = [
+        "study.yml `team[*].credentials`",
+        "saturation.csv",
+        "tables/claims.md",
+        "fieldnotes/*.md",
+        "transcripts/*.txt (front matter)",
+        "fig3_saturation",
+        "coding/*.csv",
+        "MANIFEST.sha256",
+    ]
     for s in ok:
         assert checklists.SOURCE_PATTERN.fullmatch(s), s
-    for glued in ("study.yml `sampling.saturation` saturation.csv", "saturation.csv fig3_saturation",
-                  "computed from the data", "study.yml `a`, study.yml `b`"):
+    for glued in (
+        "study.yml `sampling.saturation` saturation.csv",
+        "saturation.csv fig3_saturation",
+        "computed from the data",
+        "study.yml `a`, study.yml `b`",
+    ):
         assert not checklists.SOURCE_PATTERN.fullmatch(glued), glued
 
 
@@ -260,12 +285,15 @@ def test_coreq_12_compares_the_stated_sample_size():
 
 
 def test_reflexive_sentences_are_first_person_flags_of_bias():
-    note = ("# Field note\n\n## Observed interactions\n\n"
-            "P05 posted: \"I am inclined to think my own answer is wrong.\"\n"
-            "\n## Analytic reflection\n\nThe thread builds an answer. I am inclined to read this as exemplary because "
-            "of my own student experience. P05 wrote \"my own experience says so\" later.\n")
+    note = (
+        "# Field note\n\n## Observed interactions\n\n"
+        'P05 posted: "I am inclined to think my own answer is wrong."\n'
+        "\n## Analytic reflection\n\nThe thread builds an answer. I am inclined to read this as exemplary because "
+        'of my own student experience. P05 wrote "my own experience says so" later.\n'
+    )
     assert checklists.reflexive_sentences(note) == [
-        "I am inclined to read this as exemplary because of my own student experience."]
+        "I am inclined to read this as exemplary because of my own student experience."
+    ]
     assert checklists.reflexive_sentences("## Analytic reflection\n\nThe group regulates itself. I should ask.\n") == []
     assert checklists.reflexive_sentences("No headings. My background may colour how I read it.\n")
     assert checklists.claims_every_note(REFLEXIVE)
@@ -311,7 +339,9 @@ def test_a_planted_reflexive_note_changes_coreq_8(tmp_path, committed):
     (raw / "fieldnotes" / "FN-2023-06-29.md").write_text(
         "# Field note 2023-06-29\n\nSession: 20:00-21:00. Observer: Researcher 1.\n\n## Observed interactions\n\n"
         "A member asked about a drug dose and two others answered.\n\n## Analytic reflection\n\nMy own experience as "
-        "a student may colour how I read this thread; I expected the answers to be kind.\n", encoding="utf-8")
+        "a student may colour how I read this thread; I expected the answers to be kind.\n",
+        encoding="utf-8",
+    )
     planted = _facts(raw)
     before, after = facts["fieldnotes"], planted["fieldnotes"]
     assert after["n"] == before["n"] + 1

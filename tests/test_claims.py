@@ -9,8 +9,16 @@ import pytest
 
 from compendium import claims
 
-THEMES = pd.DataFrame({"theme": ["T1", "T2"], "label": ["One", "Two"], "n_units": [4, 2], "n_sources": [3, 1],
-                       "n_participants": [3, 1], "share_participants": [0.75, 0.25]})
+THEMES = pd.DataFrame(
+    {
+        "theme": ["T1", "T2"],
+        "label": ["One", "Two"],
+        "n_units": [4, 2],
+        "n_sources": [3, 1],
+        "n_participants": [3, 1],
+        "share_participants": [0.75, 0.25],
+    }
+)
 CODE_THEME = {"AGENCY": "T1", "AFF-PIN": "T1", "EXPLAIN": "T2"}
 QUOTES = pd.DataFrame({"theme": ["T1"], "unit_id": ["P01:0001"], "codes": ["AGENCY;AFF-PIN"], "text": ["x"]})
 KINDS = {"P01": "interview", "P02": "interview", "FN-1": "fieldnote", "S1": "screenshot"}
@@ -20,17 +28,44 @@ def coding(rows):
     return pd.DataFrame(rows, columns=["unit_id", "source_id", "code_id"])
 
 
-CODING = coding([("P01:0001", "P01", "AGENCY"), ("P01:0001", "P01", "AFF-PIN"), ("P02:0001", "P02", "AGENCY"),
-                 ("FN-1:0001", "FN-1", "AFF-PIN"), ("S1#1", "S1", "EXPLAIN"), ("S1#2", "S1", "EXPLAIN")])
+CODING = coding(
+    [
+        ("P01:0001", "P01", "AGENCY"),
+        ("P01:0001", "P01", "AFF-PIN"),
+        ("P02:0001", "P02", "AGENCY"),
+        ("FN-1:0001", "FN-1", "AFF-PIN"),
+        ("S1#1", "S1", "EXPLAIN"),
+        ("S1#2", "S1", "EXPLAIN"),
+    ]
+)
 
 
 def evidence(reads: dict[str, str]):
     rows = []
-    for m in ("freeman_out", "top10_share", "gini_answers", "share_both", "answers_by_askers",
-              "share_same_or_lower_year", "share_threads_built"):
-        rows.append({"measure": m, "observed": 0.3, "n": 10, "unknown": 0, "centralised": 0.6,
-                     "centralised_low": 0.5, "centralised_high": 0.7, "random_low": 0.2, "random_high": 0.4,
-                     "random_informative": True, "reads": reads.get(m, "unlike tutor-led")})
+    for m in (
+        "freeman_out",
+        "top10_share",
+        "gini_answers",
+        "share_both",
+        "answers_by_askers",
+        "share_same_or_lower_year",
+        "share_threads_built",
+    ):
+        rows.append(
+            {
+                "measure": m,
+                "observed": 0.3,
+                "n": 10,
+                "unknown": 0,
+                "centralised": 0.6,
+                "centralised_low": 0.5,
+                "centralised_high": 0.7,
+                "random_low": 0.2,
+                "random_high": 0.4,
+                "random_informative": True,
+                "reads": reads.get(m, "unlike tutor-led"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -48,19 +83,28 @@ def test_every_finding_of_the_article_has_a_row_with_evidence_and_caveat():
 
 def test_a_theme_in_few_participants_or_one_kind_of_source_is_not_supported():
     t = table(evidence({}))
-    assert t.loc["T1", "verdict"] == "supported"          # 3 of 4 participants, interviews and field notes, 2 codes
-    assert t.loc["T2", "verdict"] == "not supported"      # 1 of 4, screenshots only, one code
+    assert t.loc["T1", "verdict"] == "supported"  # 3 of 4 participants, interviews and field notes, 2 codes
+    assert t.loc["T2", "verdict"] == "not supported"  # 1 of 4, screenshots only, one code
     assert "screenshot 1" in t.loc["T2", "evidence"]
 
 
-@pytest.mark.parametrize("reads, decentralised, fluid", [
-    ({}, "supported", "supported"),
-    ({"share_threads_built": "like tutor-led"}, "partly supported", "supported"),
-    ({"top10_share": "like tutor-led"}, "not supported", "not supported"),
-    ({"answers_by_askers": "like tutor-led"}, "supported", "not supported"),
-    ({m: "like tutor-led" for m in ("freeman_out", "top10_share", "gini_answers", "answers_by_askers",
-                                     "share_threads_built")}, "not supported", "not supported"),
-])
+@pytest.mark.parametrize(
+    "reads, decentralised, fluid",
+    [
+        ({}, "supported", "supported"),
+        ({"share_threads_built": "like tutor-led"}, "partly supported", "supported"),
+        ({"top10_share": "like tutor-led"}, "not supported", "not supported"),
+        ({"answers_by_askers": "like tutor-led"}, "supported", "not supported"),
+        (
+            {
+                m: "like tutor-led"
+                for m in ("freeman_out", "top10_share", "gini_answers", "answers_by_askers", "share_threads_built")
+            },
+            "not supported",
+            "not supported",
+        ),
+    ],
+)
 def test_verdicts_follow_how_the_measures_read_against_the_counterfactual(reads, decentralised, fluid):
     t = table(evidence(reads))
     assert (t.loc["decentralised", "verdict"], t.loc["fluid roles", "verdict"]) == (decentralised, fluid)
@@ -105,5 +149,8 @@ def test_markdown_says_synthetic_and_lists_each_verdict():
 def test_source_kinds_from_segments_and_posts():
     seg = pd.DataFrame({"source_id": ["P01", "notes-week-3"], "source_type": ["interview", "fieldnote"]})
     posts = pd.DataFrame({"screenshot_id": ["IMG_2041"]})
-    assert claims.source_kinds(seg, posts) == {"P01": "interview", "notes-week-3": "fieldnote",
-                                               "IMG_2041": "screenshot"}
+    assert claims.source_kinds(seg, posts) == {
+        "P01": "interview",
+        "notes-week-3": "fieldnote",
+        "IMG_2041": "screenshot",
+    }

@@ -75,8 +75,9 @@ def test_a_raw_folder_without_private_says_the_gate_checks_patterns_only(raw_cop
 
     manifest.write(raw_copy)
     sh.copytree(DERIVED, tmp_path / "d")
-    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
-                   "--only", "information_flow")
+    r = compendium(
+        "run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r", "--only", "information_flow"
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("patterns only") == 1 and "not members' names" in r.stdout
 
@@ -94,8 +95,18 @@ def test_every_selected_stage_is_gated_before_any_runs(raw_copy, tmp_path):
     manifest.write(raw_copy)
     sh.copytree(DERIVED, tmp_path / "d")
     before = sorted((q.name, q.stat().st_mtime_ns) for q in (tmp_path / "d").rglob("*"))
-    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
-                   "--only", "transcripts", "report")
+    r = compendium(
+        "run",
+        "--raw",
+        raw_copy,
+        "--derived",
+        tmp_path / "d",
+        "--reports",
+        tmp_path / "r",
+        "--only",
+        "transcripts",
+        "report",
+    )
     one_line_exit_2(r, "study.yml:", "email")
     assert "someone@" not in r.stderr and not (tmp_path / "r").exists()
     assert sorted((q.name, q.stat().st_mtime_ns) for q in (tmp_path / "d").rglob("*")) == before
@@ -110,8 +121,10 @@ def test_export_without_private_says_patterns_only_and_never_writes_into_raw(raw
     r = compendium("export", "qdpx", tmp_path / "out.qdpx", "--raw", raw_copy, "--derived", DERIVED)
     assert r.returncode == 0, r.stderr
     assert "patterns only" in r.stderr and (tmp_path / "out.qdpx").is_file()
-    one_line_exit_2(compendium("export", "qdpx", raw_copy / "x.qdpx", "--raw", raw_copy, "--derived", DERIVED),
-                    "inside the raw folder")
+    one_line_exit_2(
+        compendium("export", "qdpx", raw_copy / "x.qdpx", "--raw", raw_copy, "--derived", DERIVED),
+        "inside the raw folder",
+    )
     assert not (raw_copy / "x.qdpx").exists()
 
 
@@ -120,6 +133,7 @@ def test_a_declared_raw_file_is_gated_whatever_its_suffix(raw_copy, tmp_path):
 
     (raw_copy / "fieldnotes" / "FN-2023-07-01.markdown").write_text("Observed: contact me at someone@example.com\n")
     manifest.write(raw_copy)
-    r = compendium("run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r",
-                   "--only", "transcripts")
+    r = compendium(
+        "run", "--raw", raw_copy, "--derived", tmp_path / "d", "--reports", tmp_path / "r", "--only", "transcripts"
+    )
     one_line_exit_2(r, "FN-2023-07-01.markdown:1:", "email")

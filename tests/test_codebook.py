@@ -63,8 +63,18 @@ def test_load_good(tmp_path):
     cb = codebook.load(write(tmp_path, GOOD))
     assert cb.version == "2"
     assert list(cb.themes.columns) == ["id", "label", "definition"]
-    assert list(cb.codes.columns) == ["id", "label", "theme", "parent", "origin", "definition",
-                                      "include", "exclude", "example", "indicators"]
+    assert list(cb.codes.columns) == [
+        "id",
+        "label",
+        "theme",
+        "parent",
+        "origin",
+        "definition",
+        "include",
+        "exclude",
+        "example",
+        "indicators",
+    ]
     assert cb.code_ids == ["AFF", "AFF-ANON", "SAFE"]
     anon = cb.codes.set_index("id").loc["AFF-ANON"]
     assert anon["parent"] == "AFF"
@@ -87,24 +97,51 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-@pytest.mark.parametrize("old,new,message,anchor", [
-    ("    theme: T2\n    origin: inductive", "    theme: T9\n    origin: inductive",
-     "unknown theme 'T9'", "theme: T9"),
-    ("    parent: AFF\n", "    parent: NOPE\n", "unknown parent 'NOPE'", "- id: AFF-ANON"),
-    ("    origin: inductive", "    origin: grounded", "origin must be deductive, inductive or unknown",
-     "origin: grounded"),
-    ("    indicators: [stupid question*]", "    indicators: []",
-     "indicators must be a non-empty list", "indicators: []"),
-    ("    indicators: [stupid question*]", "    indicators: stupid",
-     "indicators must be a non-empty list", "indicators: stupid"),
-    ("    indicators: [stupid question*]", "    indicators: [stupid, 3]",
-     "indicators must be a non-empty list", "indicators: [stupid, 3]"),
-    ("    indicators: [stupid question*]", "    indicators: [st*pid]",
-     "'*' is allowed only at the end", "indicators: [st*pid]"),
-    ("  - id: SAFE\n", "  - id: AFF\n", "duplicate code id 'AFF'", ("  - id: AFF", 2)),
-    ("    definition: Safe to ask.\n", "", "code 'SAFE': missing 'definition'", "- id: SAFE"),
-    ("  - id: T2\n", "  - id: T1\n", "duplicate theme id 'T1'", ("  - id: T1", 2)),
-])
+@pytest.mark.parametrize(
+    "old,new,message,anchor",
+    [
+        (
+            "    theme: T2\n    origin: inductive",
+            "    theme: T9\n    origin: inductive",
+            "unknown theme 'T9'",
+            "theme: T9",
+        ),
+        ("    parent: AFF\n", "    parent: NOPE\n", "unknown parent 'NOPE'", "- id: AFF-ANON"),
+        (
+            "    origin: inductive",
+            "    origin: grounded",
+            "origin must be deductive, inductive or unknown",
+            "origin: grounded",
+        ),
+        (
+            "    indicators: [stupid question*]",
+            "    indicators: []",
+            "indicators must be a non-empty list",
+            "indicators: []",
+        ),
+        (
+            "    indicators: [stupid question*]",
+            "    indicators: stupid",
+            "indicators must be a non-empty list",
+            "indicators: stupid",
+        ),
+        (
+            "    indicators: [stupid question*]",
+            "    indicators: [stupid, 3]",
+            "indicators must be a non-empty list",
+            "indicators: [stupid, 3]",
+        ),
+        (
+            "    indicators: [stupid question*]",
+            "    indicators: [st*pid]",
+            "'*' is allowed only at the end",
+            "indicators: [st*pid]",
+        ),
+        ("  - id: SAFE\n", "  - id: AFF\n", "duplicate code id 'AFF'", ("  - id: AFF", 2)),
+        ("    definition: Safe to ask.\n", "", "code 'SAFE': missing 'definition'", "- id: SAFE"),
+        ("  - id: T2\n", "  - id: T1\n", "duplicate theme id 'T1'", ("  - id: T1", 2)),
+    ],
+)
 def test_errors_name_file_and_line(tmp_path, old, new, message, anchor):
     assert old in GOOD
     text = GOOD.replace(old, new, 1)
@@ -123,9 +160,10 @@ def test_errors_name_file_and_line(tmp_path, old, new, message, anchor):
 
 
 def test_parent_cycle(tmp_path):
-    text = GOOD.replace("    theme: T1\n    origin: deductive\n    definition: What",
-                        "    theme: T1\n    parent: AFF-ANON\n    origin: deductive\n"
-                        "    definition: What")
+    text = GOOD.replace(
+        "    theme: T1\n    origin: deductive\n    definition: What",
+        "    theme: T1\n    parent: AFF-ANON\n    origin: deductive\n    definition: What",
+    )
     with pytest.raises(InputError, match="loops back"):
         codebook.load(write(tmp_path, text))
 

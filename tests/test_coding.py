@@ -35,10 +35,10 @@ history:
 
 # Two interviews and a field note; segments are sentences/turns.
 TEXTS = {
-    "P01": ("Interviewer: What is WITI to you?\n"
-            "P01: I ask stupid questions anonymously. The hearts tell me who is right.\n"),
-    "P02": ("Interviewer: And you?\n"
-            "P02: So many likes on a good answer. I search the old posts before exams.\n"),
+    "P01": (
+        "Interviewer: What is WITI to you?\nP01: I ask stupid questions anonymously. The hearts tell me who is right.\n"
+    ),
+    "P02": ("Interviewer: And you?\nP02: So many likes on a good answer. I search the old posts before exams.\n"),
     "FN-2023-02-01": "Observed a heart storm under an anonymous question.\n",
 }
 SEGMENTS_SPEC = [  # (segment_id, source, substring, speaker, role, participant, date)
@@ -48,8 +48,14 @@ SEGMENTS_SPEC = [  # (segment_id, source, substring, speaker, role, participant,
     ("P02:0001", "P02", "And you?", "Interviewer", "interviewer", "P02"),
     ("P02:0002", "P02", "So many likes on a good answer.", "P02", "participant", "P02"),
     ("P02:0003", "P02", "I search the old posts before exams.", "P02", "participant", "P02"),
-    ("FN-2023-02-01:0001", "FN-2023-02-01", "Observed a heart storm under an anonymous question.",
-     "observer", "observer", ""),
+    (
+        "FN-2023-02-01:0001",
+        "FN-2023-02-01",
+        "Observed a heart storm under an anonymous question.",
+        "observer",
+        "observer",
+        "",
+    ),
 ]
 
 
@@ -57,25 +63,58 @@ def make_segments() -> pd.DataFrame:
     rows = []
     for sid, src, sub, speaker, role, part in SEGMENTS_SPEC:
         start = TEXTS[src].index(sub)
-        rows.append({"segment_id": sid, "source_id": src,
-                     "source_type": "fieldnote" if src.startswith("FN") else "interview",
-                     "turn": 1, "speaker": speaker, "speaker_role": role, "participant": part,
-                     "start": start, "end": start + len(sub), "text": sub})
+        rows.append(
+            {
+                "segment_id": sid,
+                "source_id": src,
+                "source_type": "fieldnote" if src.startswith("FN") else "interview",
+                "turn": 1,
+                "speaker": speaker,
+                "speaker_role": role,
+                "participant": part,
+                "start": start,
+                "end": start + len(sub),
+                "text": sub,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def make_posts() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"post_id": "WITI-001#1", "screenshot_id": "WITI-001", "post_index": 1, "depth": 0,
-         "parent_post_id": "", "thread_id": "WITI-001#1", "author": "P01",
-         "text": "What is the Krebs cycle for?"},
-        {"post_id": "WITI-001#2", "screenshot_id": "WITI-001", "post_index": 2, "depth": 1,
-         "parent_post_id": "WITI-001#1", "thread_id": "WITI-001#1", "author": "M20",
-         "text": "This is how cells make energy."},
-        {"post_id": "WITI-001#10", "screenshot_id": "WITI-001", "post_index": 10, "depth": 0,
-         "parent_post_id": "", "thread_id": "WITI-001#10", "author": "Anonymous member",
-         "text": "Is it stupid to ask?"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "post_id": "WITI-001#1",
+                "screenshot_id": "WITI-001",
+                "post_index": 1,
+                "depth": 0,
+                "parent_post_id": "",
+                "thread_id": "WITI-001#1",
+                "author": "P01",
+                "text": "What is the Krebs cycle for?",
+            },
+            {
+                "post_id": "WITI-001#2",
+                "screenshot_id": "WITI-001",
+                "post_index": 2,
+                "depth": 1,
+                "parent_post_id": "WITI-001#1",
+                "thread_id": "WITI-001#1",
+                "author": "M20",
+                "text": "This is how cells make energy.",
+            },
+            {
+                "post_id": "WITI-001#10",
+                "screenshot_id": "WITI-001",
+                "post_index": 10,
+                "depth": 0,
+                "parent_post_id": "",
+                "thread_id": "WITI-001#10",
+                "author": "Anonymous member",
+                "text": "Is it stupid to ask?",
+            },
+        ]
+    )
 
 
 LENGTHS = {k: len(v) for k, v in TEXTS.items()}
@@ -109,7 +148,7 @@ def coding_rows() -> tuple[list, list]:
     f0, f1 = span("FN-2023-02-01", "heart storm")
     rows_a = [
         ("A", "P01", a0, a1, "SAFE", "asks only anonymously"),
-        ("A", "P01", a0 + 6, a1, "AFF-ANON", ""),          # part of the sentence
+        ("A", "P01", a0 + 6, a1, "AFF-ANON", ""),  # part of the sentence
         ("A", "P01", h0, h1, "AFF-REACT", ""),
         ("A", "P02", l0, l1, "AFF-REACT", ""),
         ("A", "P02", s0, s1, "ARCHIVE", ""),
@@ -136,6 +175,7 @@ POST_IDS = {"WITI-001#1", "WITI-001#2", "WITI-001#10"}
 
 # ----------------------------------------------------------------------------- load
 
+
 def test_load(cb, files):
     df = coding.load(files, cb, LENGTHS, POST_IDS)
     assert list(df.columns) == coding.COLUMNS
@@ -156,9 +196,11 @@ def test_load_single_path_and_duplicates(cb, tmp_path):
 
 def test_load_crlf_bom_and_quoted_memo(cb, tmp_path):
     s, e = span("P01", "The hearts tell me who is right.")
-    text = ("coder,source_id,start,end,code_id,memo\r\n"
-            f'A,P01,{s},{e},AFF-REACT,"a memo, with comma\r\nand a newline"\r\n'
-            f"A,P01,{s},{e},BAD,\r\n")
+    text = (
+        "coder,source_id,start,end,code_id,memo\r\n"
+        f'A,P01,{s},{e},AFF-REACT,"a memo, with comma\r\nand a newline"\r\n'
+        f"A,P01,{s},{e},BAD,\r\n"
+    )
     p = tmp_path / "A.csv"
     p.write_bytes(b"\xef\xbb\xbf" + text.encode())
     with pytest.raises(InputError) as err:
@@ -167,19 +209,22 @@ def test_load_crlf_bom_and_quoted_memo(cb, tmp_path):
     assert str(err.value) == f"{p}:4: unknown code 'BAD'"
 
 
-@pytest.mark.parametrize("row,message", [
-    (("A", "P01", 0, 5, "NOPE", ""), "unknown code 'NOPE'"),
-    (("A", "P99", 0, 5, "SAFE", ""), "unknown source 'P99'"),
-    (("A", "WITI-009#1", None, None, "SAFE", ""), "unknown source 'WITI-009#1'"),
-    (("A", "P01", 5, 5, "SAFE", ""), "bad offsets [5, 5)"),
-    (("A", "P01", 10, 5, "SAFE", ""), "bad offsets"),
-    (("A", "P01", -1, 5, "SAFE", ""), "bad offsets"),
-    (("A", "P01", 0, LENGTHS["P01"] + 1, "SAFE", ""), "bad offsets"),
-    (("A", "P01", "x", 5, "SAFE", ""), "start offset 'x' is not an integer"),
-    (("A", "P01", None, None, "SAFE", ""), "start and end offsets are required"),
-    (("A", "WITI-001#1", 0, 3, "SAFE", ""), "offsets must be empty"),
-    (("", "P01", 0, 5, "SAFE", ""), "empty coder"),
-])
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        (("A", "P01", 0, 5, "NOPE", ""), "unknown code 'NOPE'"),
+        (("A", "P99", 0, 5, "SAFE", ""), "unknown source 'P99'"),
+        (("A", "WITI-009#1", None, None, "SAFE", ""), "unknown source 'WITI-009#1'"),
+        (("A", "P01", 5, 5, "SAFE", ""), "bad offsets [5, 5)"),
+        (("A", "P01", 10, 5, "SAFE", ""), "bad offsets"),
+        (("A", "P01", -1, 5, "SAFE", ""), "bad offsets"),
+        (("A", "P01", 0, LENGTHS["P01"] + 1, "SAFE", ""), "bad offsets"),
+        (("A", "P01", "x", 5, "SAFE", ""), "start offset 'x' is not an integer"),
+        (("A", "P01", None, None, "SAFE", ""), "start and end offsets are required"),
+        (("A", "WITI-001#1", 0, 3, "SAFE", ""), "offsets must be empty"),
+        (("", "P01", 0, 5, "SAFE", ""), "empty coder"),
+    ],
+)
 def test_load_errors_name_file_and_row(cb, tmp_path, row, message):
     ra, _ = coding_rows()
     p = write_coding(tmp_path / "A.csv", ra[:2] + [row])
@@ -207,6 +252,7 @@ def test_load_empty_file(cb, tmp_path):
 
 # ----------------------------------------------------------------------------- units
 
+
 @pytest.fixture
 def loaded(cb, files):
     codings = coding.load(files, cb, LENGTHS, POST_IDS)
@@ -220,8 +266,8 @@ def test_unit_table():
     assert len(ut) == 10
     posts = ut[ut["unit_type"] == "post"].set_index("unit_id")
     assert posts.loc["WITI-001#1", "source_id"] == "WITI-001"
-    assert posts.loc["WITI-001#1", "participant"] == "P01"   # author is an interviewee
-    assert posts.loc["WITI-001#2", "participant"] == ""      # M20 is not
+    assert posts.loc["WITI-001#1", "participant"] == "P01"  # author is an interviewee
+    assert posts.loc["WITI-001#2", "participant"] == ""  # M20 is not
     # natural order: #2 before #10
     ids = ut["unit_id"].tolist()
     assert ids.index("WITI-001#2") < ids.index("WITI-001#10")
@@ -244,13 +290,13 @@ def test_units_overlap_mapping(loaded):
 
 def test_units_no_overlap_dropped(cb):
     segs = make_segments()
-    codings = pd.DataFrame([{"coder": "A", "source_id": "P01", "start": 0, "end": 5,
-                             "code_id": "SAFE", "memo": ""}])
+    codings = pd.DataFrame([{"coder": "A", "source_id": "P01", "start": 0, "end": 5, "code_id": "SAFE", "memo": ""}])
     # [0, 5) is "Inter" of "Interviewer:", before the first segment starts
     assert coding.units(codings, segs).empty
 
 
 # ----------------------------------------------------------------------------- consensus
+
 
 @pytest.fixture
 def coded(loaded):
@@ -303,16 +349,17 @@ def test_consensus_deterministic(coded):
 
 # ----------------------------------------------------------------------------- frequencies
 
+
 def test_frequencies(cb, coded):
     c = coding.consensus(coded)
     ut = coding.unit_table(make_segments(), make_posts())
     f = coding.frequencies(c, cb, ut).set_index("code_id")
     assert list(f.index) == cb.code_ids
-    assert f.loc["AFF-REACT", "n_units"] == 3          # P01:0003, P02:0002, FN
+    assert f.loc["AFF-REACT", "n_units"] == 3  # P01:0003, P02:0002, FN
     assert f.loc["AFF-REACT", "n_sources"] == 3
-    assert f.loc["AFF-REACT", "n_participants"] == 2   # P01, P02 (field note has none)
-    assert f.loc["SAFE", "n_units"] == 3               # P01:0002, P01:0003, WITI-001#10
-    assert f.loc["SAFE", "n_participants"] == 1        # anonymous post is nobody
+    assert f.loc["AFF-REACT", "n_participants"] == 2  # P01, P02 (field note has none)
+    assert f.loc["SAFE", "n_units"] == 3  # P01:0002, P01:0003, WITI-001#10
+    assert f.loc["SAFE", "n_participants"] == 1  # anonymous post is nobody
     assert f.loc["AFF", "n_units"] == 0
     assert f.loc["SAFE", "label"] == "Safety to ask"
 
@@ -328,13 +375,18 @@ def test_frequencies_csv_bytes_stable(cb, coded, tmp_path):
 
 # ----------------------------------------------------------------------------- saturation
 
+
 def test_saturation():
-    cons = pd.DataFrame({
-        "unit_id": ["x"] * 7, "code_id": ["A", "B", "B", "C", "A", "D", "A"],
-        "source_id": ["P02", "P02", "P01", "P01", "P03", "P03", "P10"],
-    })
-    sources = pd.DataFrame({"source_id": ["P01", "P02", "P03", "P10"],
-                            "date": ["2023-03-05", "2023-03-01", "2023-04-01", "2023-04-01"]})
+    cons = pd.DataFrame(
+        {
+            "unit_id": ["x"] * 7,
+            "code_id": ["A", "B", "B", "C", "A", "D", "A"],
+            "source_id": ["P02", "P02", "P01", "P01", "P03", "P03", "P10"],
+        }
+    )
+    sources = pd.DataFrame(
+        {"source_id": ["P01", "P02", "P03", "P10"], "date": ["2023-03-05", "2023-03-01", "2023-04-01", "2023-04-01"]}
+    )
     s = coding.saturation(cons, sources)
     assert s["source_id"].tolist() == ["P02", "P01", "P03", "P10"]
     assert s["new_codes"].tolist() == [2, 1, 1, 0]
@@ -346,6 +398,7 @@ def test_saturation():
 
 # ----------------------------------------------------------------------------- retrieval audit
 
+
 @pytest.fixture(scope="module")
 def lemmatize():
     spacy = pytest.importorskip("spacy")
@@ -355,14 +408,15 @@ def lemmatize():
 
     def run(texts):
         return [[(t.lower_, t.lemma_.lower()) for t in doc] for doc in nlp.pipe(texts)]
+
     return run
 
 
 def test_indicator_matching():
     toks = [("so", "so"), ("many", "many"), ("likes", "like"), ("!", "!")]
     assert coding.match_indicator(toks, coding.compile_indicator("so many like*"))
-    assert coding.match_indicator(toks, coding.compile_indicator("like"))     # lemma
-    assert coding.match_indicator(toks, coding.compile_indicator("likes"))    # token
+    assert coding.match_indicator(toks, coding.compile_indicator("like"))  # lemma
+    assert coding.match_indicator(toks, coding.compile_indicator("likes"))  # token
     assert not coding.match_indicator(toks, coding.compile_indicator("many so"))
     assert not coding.match_indicator(toks, coding.compile_indicator("lik"))
     assert coding.match_indicator(toks, coding.compile_indicator("lik*"))
@@ -372,15 +426,14 @@ def test_indicator_matching():
 def test_retrieval_audit(cb, coded, lemmatize):
     c = coding.consensus(coded)
     a = coding.retrieval_audit(cb, make_segments(), c, lemmatize).set_index("code_id")
-    assert list(a.columns) == ["label", "n_indicators", "hits", "coded", "hits_coded",
-                               "precision", "recall"]
+    assert list(a.columns) == ["label", "n_indicators", "hits", "coded", "hits_coded", "precision", "recall"]
     # heart*: "hearts" (P01:0003), "heart storm" (FN); "so many like*": P02:0002
     r = a.loc["AFF-REACT"]
     assert (r["hits"], r["coded"], r["hits_coded"]) == (3, 3, 3)
     assert r["precision"] == 1.0 and r["recall"] == 1.0
     # "stupid question" matches the lemma of "stupid questions" (P01:0002); coded on 2 units
     s = a.loc["SAFE"]
-    assert (s["hits"], s["coded"], s["hits_coded"]) == (1, 2, 1)   # post unit not a segment
+    assert (s["hits"], s["coded"], s["hits_coded"]) == (1, 2, 1)  # post unit not a segment
     assert s["recall"] == 0.5
     # anonymous*: P01:0002 ("anonymously") and the field note; coded only on P01:0002
     an = a.loc["AFF-ANON"]
@@ -393,8 +446,7 @@ def test_retrieval_audit(cb, coded, lemmatize):
 
 def test_natural_key():
     ids = ["WITI-010#1", "WITI-002#10", "WITI-002#2", "P10", "P9"]
-    assert sorted(ids, key=coding.natural_key) == ["P9", "P10", "WITI-002#2", "WITI-002#10",
-                                                   "WITI-010#1"]
+    assert sorted(ids, key=coding.natural_key) == ["P9", "P10", "WITI-002#2", "WITI-002#10", "WITI-010#1"]
     assert coding.document_of("WITI-002#10") == "WITI-002"
     assert coding.document_of("P03") == "P03"
 
@@ -405,8 +457,7 @@ def test_index_matches_naive_matcher():
     words = st.sampled_from(["a", "ab", "abc", "b", "ba", "c"])
     token = st.tuples(words, words)
     segment = st.lists(token, max_size=8)
-    pattern = st.lists(st.tuples(st.sampled_from(["a", "ab", "b", "c"]), st.booleans()),
-                       min_size=1, max_size=3)
+    pattern = st.lists(st.tuples(st.sampled_from(["a", "ab", "b", "c"]), st.booleans()), min_size=1, max_size=3)
 
     @hypothesis.settings(max_examples=300, deadline=None)
     @hypothesis.given(st.lists(segment, max_size=6), pattern)

@@ -81,11 +81,15 @@ def test_the_gate_would_see_a_name_left_on_a_redacted_image(tmp_path):
     name = deid.load_roster(ROSTER)["display_name"].iloc[0]
     page = Image.open(DERIVED / "redacted" / "WITI-001.png").convert("RGB")
     d = ImageDraw.Draw(page)
-    d.text((60, page.height - 120), f"thanks {name} for this", fill=(20, 20, 20),
-           font=ImageFont.truetype(render.Style().font_regular, 40))
+    d.text(
+        (60, page.height - 120),
+        f"thanks {name} for this",
+        fill=(20, 20, 20),
+        font=ImageFont.truetype(render.Style().font_regular, 40),
+    )
     planted = tmp_path / "WITI-001.png"
     planted.write_bytes(render.png_bytes(page))
-    (_, words, _), = screenshots.iter_read([planted], cache_dir=None)
+    ((_, words, _),) = screenshots.iter_read([planted], cache_dir=None)
     hits = deid.load_gate(ROSTER).scan_text("\n".join(words["text"].astype(str)), str(planted))
     assert any(h.kind == "roster identifier" for h in hits), list(words["text"])
 
@@ -104,22 +108,27 @@ def test_a_name_in_chrome_or_in_a_line_no_post_owns_is_redacted(tmp_path):
     bold = ImageFont.truetype(render.Style().font_bold, 34)
     d.rectangle([0, 0, page.width, 88], fill=(25, 103, 210))
     d.text((44, 22), f"{first}'s notes", fill=(255, 255, 255), font=bold)
-    d.rounded_rectangle([40, page.height - 190, page.width - 40, page.height - 100], radius=40,
-                        outline=(200, 200, 200), width=3)
-    d.text((80, page.height - 165), f"Reply to {second}…", fill=(120, 120, 120),
-           font=ImageFont.truetype(render.Style().font_regular, 34))
+    d.rounded_rectangle(
+        [40, page.height - 190, page.width - 40, page.height - 100], radius=40, outline=(200, 200, 200), width=3
+    )
+    d.text(
+        (80, page.height - 165),
+        f"Reply to {second}…",
+        fill=(120, 120, 120),
+        font=ImageFont.truetype(render.Style().font_regular, 34),
+    )
     shots = tmp_path / "shots"
     shots.mkdir()
     (shots / "WITI-001.png").write_bytes(render.png_bytes(page))
-    (_, words, _), = screenshots.iter_read([shots / "WITI-001.png"], cache_dir=None)
+    ((_, words, _),) = screenshots.iter_read([shots / "WITI-001.png"], cache_dir=None)
     gate = deid.load_gate(ROSTER)
     assert len(gate.scan_text("\n".join(words["text"].astype(str)))) >= 2  # the plants are readable before
     out = tmp_path / "out"
     res = screenshots.process(shots, ROSTER, out, cache_dir=None, reread_mode="page")
-    (_, words, _), = screenshots.iter_read([out / "redacted" / "WITI-001.png"], cache_dir=None)
+    ((_, words, _),) = screenshots.iter_read([out / "redacted" / "WITI-001.png"], cache_dir=None)
     text = "\n".join(words.sort_values(["y0", "x0"])["text"].astype(str))
     assert not gate.scan_text(text), [h.format() for h in gate.scan_text(text)]
-    assert "notes" in text            # the rest of the title bar is still there
+    assert "notes" in text  # the rest of the title bar is still there
     # the title bar and the reply box are chrome, not posts: the page has the posts the transcription lists
     transcribed = read_csv(TRANSCRIBED)
     assert len(res["posts"]) == int((transcribed["screenshot_id"] == "WITI-001").sum())

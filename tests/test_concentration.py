@@ -12,7 +12,7 @@ from compendium import concentration as c
 
 
 def test_freeman_star_and_regular_graphs():
-    star_in = nx.DiGraph([(i, 0) for i in range(1, 6)])        # everyone answers member 0
+    star_in = nx.DiGraph([(i, 0) for i in range(1, 6)])  # everyone answers member 0
     assert c.freeman_centralisation(star_in, "in") == 1.0
     # out-degrees 0, 1, 1, 1, 1, 1: sum(1 - d) = 1, over (6 - 1)^2 = 25
     assert c.freeman_centralisation(star_in, "out") == pytest.approx(1 / 25)
@@ -38,8 +38,8 @@ def test_freeman_equals_the_definition_on_random_graphs():
 
 def test_gini_by_hand():
     assert c.gini([3, 3, 3, 3]) == 0.0
-    assert c.gini([0, 0, 0, 8]) == pytest.approx(3 / 4)         # (n - 1) / n
-    assert c.gini([1, 2, 3]) == pytest.approx(2 / 9)           # sum|xi-xj| = 8, 2 n^2 mean = 36
+    assert c.gini([0, 0, 0, 8]) == pytest.approx(3 / 4)  # (n - 1) / n
+    assert c.gini([1, 2, 3]) == pytest.approx(2 / 9)  # sum|xi-xj| = 8, 2 n^2 mean = 36
     assert math.isnan(c.gini([])) and math.isnan(c.gini([0, 0]))
     with pytest.raises(ValueError):
         c.gini([1, -1])
@@ -53,8 +53,8 @@ def test_gini_equals_the_pairwise_definition():
 
 def test_top_share():
     assert c.top_share([10, 0, 0, 0, 0, 0, 0, 0, 0, 0]) == 1.0
-    assert c.top_share([1] * 20, 0.1) == pytest.approx(0.1)     # 2 of 20 members give 2 of 20
-    assert c.top_share([5, 3, 2], 0.1) == pytest.approx(0.5)    # at least one member
+    assert c.top_share([1] * 20, 0.1) == pytest.approx(0.1)  # 2 of 20 members give 2 of 20
+    assert c.top_share([5, 3, 2], 0.1) == pytest.approx(0.5)  # at least one member
     assert math.isnan(c.top_share([0, 0]))
     with pytest.raises(ValueError):
         c.top_share([1], 0)

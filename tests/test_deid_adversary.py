@@ -60,12 +60,12 @@ _DIAERESIS = dict(zip("aeiouAEIOU", "äëïöüÄËÏÖÜ"))
 
 def _inside(v: str, ch: str) -> str:
     """``ch`` in the middle of every word of ``v``."""
-    return " ".join(w[: len(w) // 2] + ch + w[len(w) // 2:] for w in v.split(" "))
+    return " ".join(w[: len(w) // 2] + ch + w[len(w) // 2 :] for w in v.split(" "))
 
 
 def _cyrillic_one(v):
     i = next(i for i, c in enumerate(v) if c in _CYRILLIC)
-    return v[:i] + _CYRILLIC[v[i]] + v[i + 1:]
+    return v[:i] + _CYRILLIC[v[i]] + v[i + 1 :]
 
 
 def _cyrillic_all(v):
@@ -91,7 +91,7 @@ def _parts(sep):
 def _hyphenated(v):  # a hyphenated line break inside the (first) word: "Vik-\nram"
     words = v.split(" ")
     w = words[0]
-    words[0] = w[: len(w) // 2] + "-\n" + w[len(w) // 2:]
+    words[0] = w[: len(w) // 2] + "-\n" + w[len(w) // 2 :]
     return " ".join(words)
 
 
@@ -100,18 +100,36 @@ def _spaced(sep):
 
 
 TRICKS = {
-    "plain": lambda v: v, "lower": str.lower, "upper": str.upper,
-    "zwsp": lambda v: _inside(v, "\u200b"), "zwnj": lambda v: _inside(v, "\u200c"),
-    "zwj": lambda v: _inside(v, "\u200d"), "word-joiner": lambda v: _inside(v, "\u2060"),
-    "soft-hyphen": lambda v: _inside(v, "\u00ad"), "bom": lambda v: _inside(v, "\ufeff"),
-    "cyrillic-one": _cyrillic_one, "cyrillic-all": _cyrillic_all,
-    "accents": _accents, "decomposed-accents": _decomposed, "fullwidth": _fullwidth,
-    "nbsp": _parts("\u00a0"), "narrow-nbsp": _parts("\u202f"), "ideographic-space": _parts("\u3000"),
-    "tab": _parts("\t"), "hyphen": _parts("-"), "en-dash": _parts("\u2013"), "nb-hyphen": _parts("\u2011"),
-    "line-break": _parts("\n"), "hyphenated-break": _parts("-\n"), "hyphenated-word": _hyphenated,
-    "letter-spaced": _spaced(" "), "letter-dotted": _spaced("."),
-    "underscore": _parts("_"), "dotted-parts": _parts("."), "joined": _parts(""), "joined-camel": lambda v: "".join(
-        w[:1].upper() + w[1:] for w in v.split(" ")),
+    "plain": lambda v: v,
+    "lower": str.lower,
+    "upper": str.upper,
+    "zwsp": lambda v: _inside(v, "\u200b"),
+    "zwnj": lambda v: _inside(v, "\u200c"),
+    "zwj": lambda v: _inside(v, "\u200d"),
+    "word-joiner": lambda v: _inside(v, "\u2060"),
+    "soft-hyphen": lambda v: _inside(v, "\u00ad"),
+    "bom": lambda v: _inside(v, "\ufeff"),
+    "cyrillic-one": _cyrillic_one,
+    "cyrillic-all": _cyrillic_all,
+    "accents": _accents,
+    "decomposed-accents": _decomposed,
+    "fullwidth": _fullwidth,
+    "nbsp": _parts("\u00a0"),
+    "narrow-nbsp": _parts("\u202f"),
+    "ideographic-space": _parts("\u3000"),
+    "tab": _parts("\t"),
+    "hyphen": _parts("-"),
+    "en-dash": _parts("\u2013"),
+    "nb-hyphen": _parts("\u2011"),
+    "line-break": _parts("\n"),
+    "hyphenated-break": _parts("-\n"),
+    "hyphenated-word": _hyphenated,
+    "letter-spaced": _spaced(" "),
+    "letter-dotted": _spaced("."),
+    "underscore": _parts("_"),
+    "dotted-parts": _parts("."),
+    "joined": _parts(""),
+    "joined-camel": lambda v: "".join(w[:1].upper() + w[1:] for w in v.split(" ")),
     "script": lambda v: f"<script>var who = '{v}';</script>",
     "style": lambda v: f"<style>/* {v} */ .x {{}}</style>",
 }
@@ -119,10 +137,10 @@ TRICKS = {
 
 @dataclass(frozen=True)
 class Plant:
-    kind: str       # what it is
-    trick: str      # how it is disguised
-    text: str       # what is planted
-    core: str       # the identifier itself, which no message may show
+    kind: str  # what it is
+    trick: str  # how it is disguised
+    text: str  # what is planted
+    core: str  # the identifier itself, which no message may show
 
     @property
     def id(self):
@@ -132,21 +150,77 @@ class Plant:
 def _plants() -> list[Plant]:
     out: list[Plant] = []
     names = ["P01", "P06", "M21", "M30", "P14", "M33", "P11"]
-    name_tricks = ["plain", "lower", "upper", "zwsp", "zwnj", "zwj", "word-joiner", "soft-hyphen", "bom",
-                   "cyrillic-one", "cyrillic-all", "accents", "decomposed-accents", "fullwidth", "nbsp",
-                   "narrow-nbsp", "ideographic-space", "tab", "hyphen", "en-dash", "nb-hyphen", "line-break",
-                   "hyphenated-break", "hyphenated-word", "letter-spaced", "script", "style", "underscore",
-                   "dotted-parts", "joined", "joined-camel"]
+    name_tricks = [
+        "plain",
+        "lower",
+        "upper",
+        "zwsp",
+        "zwnj",
+        "zwj",
+        "word-joiner",
+        "soft-hyphen",
+        "bom",
+        "cyrillic-one",
+        "cyrillic-all",
+        "accents",
+        "decomposed-accents",
+        "fullwidth",
+        "nbsp",
+        "narrow-nbsp",
+        "ideographic-space",
+        "tab",
+        "hyphen",
+        "en-dash",
+        "nb-hyphen",
+        "line-break",
+        "hyphenated-break",
+        "hyphenated-word",
+        "letter-spaced",
+        "script",
+        "style",
+        "underscore",
+        "dotted-parts",
+        "joined",
+        "joined-camel",
+    ]
     for i, trick in enumerate(name_tricks):
         v = _name(names[i % len(names)])
         out.append(Plant("display name", trick, TRICKS[trick](v), v))
-    aliases = [("P01", 0), ("P01", 1), ("P06", 0), ("P14", 0), ("M21", 0), ("M30", 0), ("M21", 1), ("M33", 1),
-               ("M30", 1), ("P09", 0), ("P07", 0)]
-    alias_tricks = [("plain", 0), ("lower", 2), ("upper", 3), ("zwsp", 1), ("soft-hyphen", 5), ("cyrillic-one", 2),
-                    ("accents", 4), ("accents", 5), ("decomposed-accents", 4), ("fullwidth", 8), ("nbsp", 6),
-                    ("line-break", 0), ("hyphen", 7), ("hyphenated-break", 6), ("hyphenated-word", 3),
-                    ("letter-spaced", 1), ("letter-dotted", 2), ("letter-spaced", 9), ("script", 10),
-                    ("style", 4)]
+    aliases = [
+        ("P01", 0),
+        ("P01", 1),
+        ("P06", 0),
+        ("P14", 0),
+        ("M21", 0),
+        ("M30", 0),
+        ("M21", 1),
+        ("M33", 1),
+        ("M30", 1),
+        ("P09", 0),
+        ("P07", 0),
+    ]
+    alias_tricks = [
+        ("plain", 0),
+        ("lower", 2),
+        ("upper", 3),
+        ("zwsp", 1),
+        ("soft-hyphen", 5),
+        ("cyrillic-one", 2),
+        ("accents", 4),
+        ("accents", 5),
+        ("decomposed-accents", 4),
+        ("fullwidth", 8),
+        ("nbsp", 6),
+        ("line-break", 0),
+        ("hyphen", 7),
+        ("hyphenated-break", 6),
+        ("hyphenated-word", 3),
+        ("letter-spaced", 1),
+        ("letter-dotted", 2),
+        ("letter-spaced", 9),
+        ("script", 10),
+        ("style", 4),
+    ]
     seen = set()
     for trick, k in alias_tricks:
         v = _alias(*aliases[k])
@@ -154,68 +228,121 @@ def _plants() -> list[Plant]:
         name = trick if trick not in seen else f"{trick}-{k}"
         seen.add(trick)
         if trick == "accents" and k == 4:
-            text = v[:-1] + "ë"        # "Zoë"
+            text = v[:-1] + "ë"  # "Zoë"
         if trick == "accents" and k == 5:
-            text = v[:-2] + "él"       # "Isabél"
+            text = v[:-2] + "él"  # "Isabél"
         out.append(Plant("alias", name, text, v))
     handles = ["P01", "P06", "P14", "M21", "M30"]
-    handle_tricks = [("plain", lambda h: h), ("at", lambda h: "@" + h), ("upper", lambda h: "@" + h.upper()),
-                     ("zwsp", lambda h: _inside(h, "\u200b")), ("cyrillic-one", _cyrillic_one),
-                     ("cyrillic-all", lambda h: "@" + _cyrillic_all(h)), ("fullwidth-at", lambda h: "\uff20" + h),
-                     ("fullwidth", lambda h: _fullwidth("@" + h)), ("soft-hyphen", lambda h: _inside(h, "\u00ad")),
-                     ("script", TRICKS["script"]), ("style", lambda h: TRICKS["style"]("@" + h)),
-                     ("underscore", lambda h: re.sub(r"[._-]", "_", h)), ("no-separator", lambda h: re.sub(r"[._-]", "", h)),
-                     ("hyphen", lambda h: "@" + re.sub(r"[._-]", "-", h))]
+    handle_tricks = [
+        ("plain", lambda h: h),
+        ("at", lambda h: "@" + h),
+        ("upper", lambda h: "@" + h.upper()),
+        ("zwsp", lambda h: _inside(h, "\u200b")),
+        ("cyrillic-one", _cyrillic_one),
+        ("cyrillic-all", lambda h: "@" + _cyrillic_all(h)),
+        ("fullwidth-at", lambda h: "\uff20" + h),
+        ("fullwidth", lambda h: _fullwidth("@" + h)),
+        ("soft-hyphen", lambda h: _inside(h, "\u00ad")),
+        ("script", TRICKS["script"]),
+        ("style", lambda h: TRICKS["style"]("@" + h)),
+        ("underscore", lambda h: re.sub(r"[._-]", "_", h)),
+        ("no-separator", lambda h: re.sub(r"[._-]", "", h)),
+        ("hyphen", lambda h: "@" + re.sub(r"[._-]", "-", h)),
+    ]
     for i, (trick, f) in enumerate(handle_tricks):
         v = _handle(handles[i % len(handles)])
         out.append(Plant("handle", trick, f(v), v))
     email = "kelly.w@example.com"
     for trick, text in [
-        ("plain", email), ("upper", email.upper()), ("at-dot-words", "kelly.w at gmail dot com"),
-        ("at-dot-words-upper", "kelly.w AT gmail DOT com"), ("brackets", "kelly.w [at] gmail [dot] com"),
-        ("parentheses", "kelly.w(at)gmail.com"), ("parentheses-spaced", "kelly.w (at) gmail (dot) com"),
-        ("braces", "kelly.w{at}u.nus.edu"), ("spaced", "kelly.w @ gmail . com"),
-        ("fullwidth-at", "kelly.w\uff20gmail.com"), ("fullwidth", _fullwidth("kelly@gmail.com")),
-        ("zwsp", "kelly.w@gmail\u200b.com"), ("cyrillic-one", "k\u0435lly.w@gmail.com"),
-        ("at-gmail-com", "kelly.w at gmail.com"), ("script", TRICKS["script"](email)),
+        ("plain", email),
+        ("upper", email.upper()),
+        ("at-dot-words", "kelly.w at gmail dot com"),
+        ("at-dot-words-upper", "kelly.w AT gmail DOT com"),
+        ("brackets", "kelly.w [at] gmail [dot] com"),
+        ("parentheses", "kelly.w(at)gmail.com"),
+        ("parentheses-spaced", "kelly.w (at) gmail (dot) com"),
+        ("braces", "kelly.w{at}u.nus.edu"),
+        ("spaced", "kelly.w @ gmail . com"),
+        ("fullwidth-at", "kelly.w\uff20gmail.com"),
+        ("fullwidth", _fullwidth("kelly@gmail.com")),
+        ("zwsp", "kelly.w@gmail\u200b.com"),
+        ("cyrillic-one", "k\u0435lly.w@gmail.com"),
+        ("at-gmail-com", "kelly.w at gmail.com"),
+        ("script", TRICKS["script"](email)),
         ("style", TRICKS["style"](email)),
     ]:
         out.append(Plant("email", trick, text, email))
     for trick, text in [
-        ("plus65-spaces", "+65 9123 4567"), ("plus65-nbsp", "+65\u00a09123\u00a04567"), ("plain", "91234567"),
-        ("space", "9123 4567"), ("hyphen", "9123-4567"), ("dot", "9123.4567"), ("en-dash", "9123\u20134567"),
-        ("narrow-nbsp", "6123\u202f4567"), ("65-hyphen", "65-91234567"), ("65-none", "6591234567"),
-        ("parenthesised", "(+65) 9123-4567"), ("plus65-hyphens", "+65-8123-4567"), ("wa.me", "wa.me/6591234567"),
-        ("wa.me-https", "https://wa.me/6581234567"), ("fullwidth", _fullwidth("9123 4567")),
-        ("zwsp", "9123\u200b4567"), ("international", "+44 20 7946 0958"),
-        ("digit-by-digit", "9 1 2 3 4 5 6 7"), ("digit-hyphens", "8-1-2-3-4-5-6-7"), ("script", TRICKS["script"]("91234567")),
+        ("plus65-spaces", "+65 9123 4567"),
+        ("plus65-nbsp", "+65\u00a09123\u00a04567"),
+        ("plain", "91234567"),
+        ("space", "9123 4567"),
+        ("hyphen", "9123-4567"),
+        ("dot", "9123.4567"),
+        ("en-dash", "9123\u20134567"),
+        ("narrow-nbsp", "6123\u202f4567"),
+        ("65-hyphen", "65-91234567"),
+        ("65-none", "6591234567"),
+        ("parenthesised", "(+65) 9123-4567"),
+        ("plus65-hyphens", "+65-8123-4567"),
+        ("wa.me", "wa.me/6591234567"),
+        ("wa.me-https", "https://wa.me/6581234567"),
+        ("fullwidth", _fullwidth("9123 4567")),
+        ("zwsp", "9123\u200b4567"),
+        ("international", "+44 20 7946 0958"),
+        ("digit-by-digit", "9 1 2 3 4 5 6 7"),
+        ("digit-hyphens", "8-1-2-3-4-5-6-7"),
+        ("script", TRICKS["script"]("91234567")),
         ("style", TRICKS["style"]("+65 9123 4567")),
     ]:
         out.append(Plant("phone", trick, text, re.sub(r"\D", "", text)[-8:]))
     for trick, text in [
-        ("plain", "S1234567D"), ("lower", "t1234567j"), ("fin", "F2345678N"), ("fin-lower", "g3456789k"),
-        ("m-fin", "M4567890L"), ("fullwidth", _fullwidth("S1234567D")), ("zwsp", "S123\u200b4567D"),
-        ("cyrillic", "\u04051234567D"), ("script", TRICKS["script"]("S1234567D")),
-        ("spaced", "S 1234567 D"), ("hyphens", "t-1234567-j"),
+        ("plain", "S1234567D"),
+        ("lower", "t1234567j"),
+        ("fin", "F2345678N"),
+        ("fin-lower", "g3456789k"),
+        ("m-fin", "M4567890L"),
+        ("fullwidth", _fullwidth("S1234567D")),
+        ("zwsp", "S123\u200b4567D"),
+        ("cyrillic", "\u04051234567D"),
+        ("script", TRICKS["script"]("S1234567D")),
+        ("spaced", "S 1234567 D"),
+        ("hyphens", "t-1234567-j"),
         ("style", TRICKS["style"]("T7654321A")),
     ]:
         out.append(Plant("nric", trick, text, re.sub(r"\D", "", _fullwidth_back(text))))
     for trick, text in [
-        ("plain", "A0123456X"), ("lower", "a0123456x"), ("u", "U1234567B"), ("fullwidth", _fullwidth("A0123456X")),
-        ("cyrillic", "\u04100123456\u0425"), ("soft-hyphen", "A0123\u00ad456X"),
-        ("spaced", "A 0123456 X"), ("nusnet", "E0123456"),
+        ("plain", "A0123456X"),
+        ("lower", "a0123456x"),
+        ("u", "U1234567B"),
+        ("fullwidth", _fullwidth("A0123456X")),
+        ("cyrillic", "\u04100123456\u0425"),
+        ("soft-hyphen", "A0123\u00ad456X"),
+        ("spaced", "A 0123456 X"),
+        ("nusnet", "E0123456"),
         ("script", TRICKS["script"]("A0123456X")),
     ]:
         out.append(Plant("matric", trick, text, re.sub(r"\D", "", _fullwidth_back(text))))
     for trick, text in [
-        ("facebook", "facebook.com/kelly.w"), ("facebook-https", "https://www.facebook.com/kelly.w"),
-        ("facebook-mobile", "https://m.facebook.com/kelly.w"), ("fb.me", "fb.me/kelly.w"),
-        ("fb.com", "fb.com/kelly.w"), ("instagram", "instagram.com/kelly.w"), ("instagr.am", "instagr.am/kelly.w"),
-        ("t.me", "t.me/kellyw"), ("linkedin", "linkedin.com/in/kelly-w"), ("github", "github.com/kellyw"),
-        ("tiktok", "tiktok.com/@kelly.w"), ("x.com", "x.com/kellyw"), ("twitter", "twitter.com/kellyw"),
-        ("upper", "FACEBOOK.COM/KELLY.W"), ("cyrillic", "f\u0430\u0441\u0435book.com/kelly.w"),
-        ("fullwidth", _fullwidth("instagram.com") + "/kelly.w"), ("zwsp", "instagram.com\u200b/kelly.w"),
-        ("script", TRICKS["script"]("https://fb.me/kelly.w")), ("style", TRICKS["style"]("t.me/kellyw")),
+        ("facebook", "facebook.com/kelly.w"),
+        ("facebook-https", "https://www.facebook.com/kelly.w"),
+        ("facebook-mobile", "https://m.facebook.com/kelly.w"),
+        ("fb.me", "fb.me/kelly.w"),
+        ("fb.com", "fb.com/kelly.w"),
+        ("instagram", "instagram.com/kelly.w"),
+        ("instagr.am", "instagr.am/kelly.w"),
+        ("t.me", "t.me/kellyw"),
+        ("linkedin", "linkedin.com/in/kelly-w"),
+        ("github", "github.com/kellyw"),
+        ("tiktok", "tiktok.com/@kelly.w"),
+        ("x.com", "x.com/kellyw"),
+        ("twitter", "twitter.com/kellyw"),
+        ("upper", "FACEBOOK.COM/KELLY.W"),
+        ("cyrillic", "f\u0430\u0441\u0435book.com/kelly.w"),
+        ("fullwidth", _fullwidth("instagram.com") + "/kelly.w"),
+        ("zwsp", "instagram.com\u200b/kelly.w"),
+        ("script", TRICKS["script"]("https://fb.me/kelly.w")),
+        ("style", TRICKS["style"]("t.me/kellyw")),
     ]:
         out.append(Plant("url", trick, text, "kelly.w" if "kelly.w" in text else "kellyw"))
     return out
@@ -227,11 +354,20 @@ def _fullwidth_back(v):
 
 PLANTS = _plants()
 KINDS = ("display name", "alias", "handle", "email", "phone", "nric", "matric", "url")
-EXPECTED_KIND = {"display name": "roster identifier", "alias": "roster identifier", "handle": "roster identifier",
-                 "email": "email", "phone": "phone", "nric": "nric", "matric": "matric", "url": "url"}
+EXPECTED_KIND = {
+    "display name": "roster identifier",
+    "alias": "roster identifier",
+    "handle": "roster identifier",
+    "email": "email",
+    "phone": "phone",
+    "nric": "nric",
+    "matric": "matric",
+    "url": "url",
+}
 
 
 # --------------------------------------------------------------------------------------------------- targets
+
 
 def _line_plant(n: int, skip_prefix: str = r"", indent_breaks: bool = False):
     """Plant into line ``n`` (0-based) of a text file, at the start (after ``skip_prefix``), middle or end."""
@@ -264,7 +400,8 @@ def _csv_plant(column: str, row: int):
         cut = cell.find(" ", len(cell) // 2)
         cut = cut if cut > 0 else len(cell)
         rows[row][j] = {"start": f"{value} {cell}", "end": f"{cell} {value}"}.get(
-            where, f"{cell[:cut]} {value}{cell[cut:]}")
+            where, f"{cell[:cut]} {value}{cell[cut:]}"
+        )
         before = io.StringIO()
         csv.writer(before, lineterminator="\n").writerows(rows[:row])
         out = io.StringIO()
@@ -310,9 +447,27 @@ def test_the_plants_cover_every_kind_and_trick():
     assert {p.kind for p in PLANTS} == set(KINDS)
     assert len({p.id for p in PLANTS}) == len(PLANTS)
     used = {p.trick for p in PLANTS}
-    for trick in ("zwsp", "cyrillic-one", "accents", "fullwidth", "nbsp", "en-dash", "line-break",
-                  "hyphenated-break", "lower", "brackets", "at-dot-words", "dot", "wa.me", "instagr.am", "fb.me",
-                  "t.me", "script", "style", "letter-spaced"):
+    for trick in (
+        "zwsp",
+        "cyrillic-one",
+        "accents",
+        "fullwidth",
+        "nbsp",
+        "en-dash",
+        "line-break",
+        "hyphenated-break",
+        "lower",
+        "brackets",
+        "at-dot-words",
+        "dot",
+        "wa.me",
+        "instagr.am",
+        "fb.me",
+        "t.me",
+        "script",
+        "style",
+        "letter-spaced",
+    ):
         assert trick in used, trick
 
 
@@ -367,9 +522,13 @@ def test_deid_scan_catches_every_plant(tmp_path):
 
 # ---------------------------------------------------------------------------------- (b) the pipeline, in-process
 
+
 def _digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -411,8 +570,15 @@ def test_planted_identifier_stops_the_run(corpus, plant, rel, where, tmp_path):
     (raw / rel).write_text(text, encoding="utf-8")
     manifest.write(raw)
     _, stages, _ = TARGETS[rel]
-    ctx = runner.Context(project=ROOT, raw=raw, derived=tmp / "derived", reports=tmp_path / "reports",
-                         cache=tmp / "cache", parameters={}, quiet=True)
+    ctx = runner.Context(
+        project=ROOT,
+        raw=raw,
+        derived=tmp / "derived",
+        reports=tmp_path / "reports",
+        cache=tmp / "cache",
+        parameters={},
+        quiet=True,
+    )
     with pytest.raises(InputError) as e:
         runner.run(ctx, stages)
     msg = str(e.value)

@@ -10,8 +10,13 @@ from compendium import manifest
 from conftest import DERIVED, RAW, compendium
 
 KINDS = {
-    "display name": None, "alias": None, "handle": None,
-    "email": "kelly.w@example.com", "phone": "+65 9123 4567", "nric": "S1234567D", "matric": "A0123456X",
+    "display name": None,
+    "alias": None,
+    "handle": None,
+    "email": "kelly.w@example.com",
+    "phone": "+65 9123 4567",
+    "nric": "S1234567D",
+    "matric": "A0123456X",
 }
 
 
@@ -29,12 +34,19 @@ def workspace(tmp_path_factory):
 
 
 def _tree_digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
-CASES = [(kind, where, target) for i, kind in enumerate(KINDS) for j, where in enumerate(["start", "middle", "end"])
-         for target in [("transcripts/P04.txt" if (i + j) % 2 == 0 else "fieldnotes/FN-2023-03-20.md")]]
+CASES = [
+    (kind, where, target)
+    for i, kind in enumerate(KINDS)
+    for j, where in enumerate(["start", "middle", "end"])
+    for target in [("transcripts/P04.txt" if (i + j) % 2 == 0 else "fieldnotes/FN-2023-03-20.md")]
+]
 
 
 @pytest.mark.parametrize("kind,where,target", CASES, ids=[f"{k}-{w}-{t.split('/')[0]}" for k, w, t in CASES])
@@ -56,8 +68,18 @@ def test_planted_identifier_stops_the_run(workspace, tmp_path, kind, where, targ
     path.write_text("\n".join(lines))
     manifest.write(raw)
     before = _tree_digest(workspace / "derived")
-    r = compendium("run", "--raw", raw, "--derived", workspace / "derived", "--reports", tmp_path / "reports",
-                   "--only", "transcripts", "coding")
+    r = compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        workspace / "derived",
+        "--reports",
+        tmp_path / "reports",
+        "--only",
+        "transcripts",
+        "coding",
+    )
     assert r.returncode == 2, (r.stdout, r.stderr)
     err = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(err) == 1 and f"{target}:{n + 1}:" in err[0], err
@@ -65,17 +87,32 @@ def test_planted_identifier_stops_the_run(workspace, tmp_path, kind, where, targ
     assert _tree_digest(workspace / "derived") == before
 
 
-@pytest.mark.parametrize("content,needle", [(b"", "empty"), (b"\xff\xfe P04: bad bytes\n", "not UTF-8"),
-                                            (b"no speaker here\njust text\n", "text before the first speaker"),
-                                            (b"---\nparticipant: P04\n---\n\n", "no speaker turns")])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (b"", "empty"),
+        (b"\xff\xfe P04: bad bytes\n", "not UTF-8"),
+        (b"no speaker here\njust text\n", "text before the first speaker"),
+        (b"---\nparticipant: P04\n---\n\n", "no speaker turns"),
+    ],
+)
 def test_bad_transcript_stops_the_run(workspace, tmp_path, content, needle):
     raw = tmp_path / "raw"
     shutil.copytree(workspace / "raw-clean", raw)
     (raw / "transcripts" / "P04.txt").write_bytes(content)
     manifest.write(raw)
     before = _tree_digest(workspace / "derived")
-    r = compendium("run", "--raw", raw, "--derived", workspace / "derived", "--reports", tmp_path / "reports",
-                   "--only", "transcripts")
+    r = compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        workspace / "derived",
+        "--reports",
+        tmp_path / "reports",
+        "--only",
+        "transcripts",
+    )
     assert r.returncode == 2, (r.stdout, r.stderr)
     err = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(err) == 1 and "P04.txt" in err[0] and needle in err[0], err
@@ -95,8 +132,17 @@ def test_identifier_reaching_an_output_stops_the_stage(workspace, tmp_path):
     segs.loc[segs["segment_id"] == unit, "text"] = segs.loc[segs["segment_id"] == unit, "text"] + f" {name}"
     segs.to_csv(derived / "segments.csv", index=False, lineterminator="\n")
     before = _tree_digest(derived)
-    r = compendium("run", "--raw", workspace / "raw-clean", "--derived", derived, "--reports", tmp_path / "reports",
-                   "--only", "themes")
+    r = compendium(
+        "run",
+        "--raw",
+        workspace / "raw-clean",
+        "--derived",
+        derived,
+        "--reports",
+        tmp_path / "reports",
+        "--only",
+        "themes",
+    )
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "roster identifier" in r.stderr and "derived/" in r.stderr and name not in r.stderr
     assert _tree_digest(derived) == before

@@ -15,9 +15,21 @@ from compendium import flow
 
 def posts_and_acts(rows):
     """rows: (post index, thread, depth, parent index, author, act, timestamp)."""
-    posts = pd.DataFrame([{"post_id": f"S#{i}", "screenshot_id": "S", "thread_id": t, "depth": d,
-                           "parent_post_id": "" if p is None else f"S#{p}", "author": a, "text": "x",
-                           "timestamp": ts} for i, t, d, p, a, _act, ts in rows])
+    posts = pd.DataFrame(
+        [
+            {
+                "post_id": f"S#{i}",
+                "screenshot_id": "S",
+                "thread_id": t,
+                "depth": d,
+                "parent_post_id": "" if p is None else f"S#{p}",
+                "author": a,
+                "text": "x",
+                "timestamp": ts,
+            }
+            for i, t, d, p, a, _act, ts in rows
+        ]
+    )
     acts = pd.DataFrame({"post_id": [f"S#{r[0]}" for r in rows], "act": [r[5] for r in rows]})
     return posts, acts
 
@@ -30,9 +42,9 @@ ROWS = [
     (5, "T1", 1, 1, "D", "answer", "30m"),
     (6, "T2", 0, None, "B", "question", "3d"),
     (7, "T2", 1, 6, "A", "answer", "2d"),
-    (8, "T2", 1, 6, "B", "answer", "2d"),          # answering oneself: not an answer row
+    (8, "T2", 1, 6, "B", "answer", "2d"),  # answering oneself: not an answer row
     (9, "T3", 0, None, "Anonymous member", "question", "1h"),
-    (10, "T3", 1, 9, "B", "answer", "1h"),          # an answer given, to nobody the network names
+    (10, "T3", 1, 9, "B", "answer", "1h"),  # an answer given, to nobody the network names
 ]
 YEARS = pd.DataFrame({"pseudonym": ["A", "B", "C"], "year_of_study": ["1", "3", "2"]})
 
@@ -48,7 +60,7 @@ def test_community_keeps_answer_type_acts_only(community):
     assert a["post_id"].tolist() == ["S#2", "S#3", "S#5", "S#7", "S#10"]
     assert a["asker"].tolist() == ["A", "A", "A", "B", ""]
     assert community.members == ("A", "B", "C", "D")
-    assert community.questions["asker"].tolist() == ["A", "B", ""]   # the anonymous question counts, unnamed
+    assert community.questions["asker"].tolist() == ["A", "B", ""]  # the anonymous question counts, unnamed
 
 
 def test_measures_by_hand(community):
@@ -57,10 +69,11 @@ def test_measures_by_hand(community):
     assert m["freeman_in"] == pytest.approx(8 / 9) and m["freeman_out"] == 0
     # answers given A1 B2 C1 D1 (B's answer to the anonymous asker counts)
     assert m["top10_share"] == pytest.approx(2 / 5)
-    assert m["gini_answers"] == pytest.approx(sum(abs(x - y) for x in (1, 2, 1, 1) for y in (1, 2, 1, 1))
-                                              / (2 * 16 * 5 / 4))
-    assert m["share_both"] == pytest.approx(2 / 4)          # A and B of A, B, C, D
-    assert m["answers_by_askers"] == pytest.approx(3 / 5)   # A's 1 and B's 2
+    assert m["gini_answers"] == pytest.approx(
+        sum(abs(x - y) for x in (1, 2, 1, 1) for y in (1, 2, 1, 1)) / (2 * 16 * 5 / 4)
+    )
+    assert m["share_both"] == pytest.approx(2 / 4)  # A and B of A, B, C, D
+    assert m["answers_by_askers"] == pytest.approx(3 / 5)  # A's 1 and B's 2
     # answers to questions between known years: B(3)->A(1) no, C(2)->A(1) no, A(1)->B(3) yes; D unknown
     v, n, unknown = flow.measures(community)["share_same_or_lower_year"]
     assert (v, n, unknown) == (pytest.approx(1 / 3), 3, 1)
@@ -85,7 +98,7 @@ def test_freeman_against_networkx_degree_centrality():
     g = nx.gnp_random_graph(12, 0.3, seed=5, directed=True)
     n = len(g)
     for direction, cent in (("in", nx.in_degree_centrality(g)), ("out", nx.out_degree_centrality(g))):
-        c = np.array(list(cent.values())) * (n - 1)   # networkx normalises by n - 1
+        c = np.array(list(cent.values())) * (n - 1)  # networkx normalises by n - 1
         expected = (c.max() - c).sum() / ((n - 1) ** 2)
         degrees = np.array([d for _, d in (g.in_degree() if direction == "in" else g.out_degree())])
         assert flow._freeman(degrees) == pytest.approx(expected)
@@ -97,8 +110,8 @@ def test_randomisation_keeps_every_count_and_never_self_answers():
     asker = (answerer + rng.integers(1, 10, size=200)) % 10
     for _ in range(20):
         who = flow.randomise(answerer, asker, rng)
-        assert sorted(who.tolist()) == sorted(answerer.tolist())   # each member's answers given
-        assert (who != asker).all()                               # no one answers their own post
+        assert sorted(who.tolist()) == sorted(answerer.tolist())  # each member's answers given
+        assert (who != asker).all()  # no one answers their own post
     assert (flow.randomise(answerer, asker, rng) != answerer).any()  # it does move answers
 
 
@@ -124,14 +137,18 @@ def test_evidence_table(community):
     assert math.isnan(ev.loc["latency_median_hours", "centralised"])
 
 
-@pytest.mark.parametrize("parent, reply, hours", [
-    (("2h", "S"), ("35m", "S"), 2 - 35 / 60),
-    (("2h", "S"), ("1h", "T"), math.nan),                      # different captures
-    (("3d", "S"), ("1d", "S"), math.nan),                      # days: not precise to the hour
-    (("12 Mar 2023, 21:14", "S"), ("13 Mar 2023, 01:14", "T"), 4.0),
-    (("12 Mar", "S"), ("12 Mar", "S"), math.nan),
-])
+@pytest.mark.parametrize(
+    "parent, reply, hours",
+    [
+        (("2h", "S"), ("35m", "S"), 2 - 35 / 60),
+        (("2h", "S"), ("1h", "T"), math.nan),  # different captures
+        (("3d", "S"), ("1d", "S"), math.nan),  # days: not precise to the hour
+        (("12 Mar 2023, 21:14", "S"), ("13 Mar 2023, 01:14", "T"), 4.0),
+        (("12 Mar", "S"), ("12 Mar", "S"), math.nan),
+    ],
+)
 def test_latency_only_where_both_times_allow_it(parent, reply, hours):
-    got = flow.latency_hours({"timestamp": parent[0], "screenshot_id": parent[1]},
-                             {"timestamp": reply[0], "screenshot_id": reply[1]})
+    got = flow.latency_hours(
+        {"timestamp": parent[0], "screenshot_id": parent[1]}, {"timestamp": reply[0], "screenshot_id": reply[1]}
+    )
     assert got == pytest.approx(hours, nan_ok=True)

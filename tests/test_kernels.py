@@ -20,12 +20,13 @@ def _notebook(path, *sources):
 
 
 def test_preload_code_is_the_notebooks_top_level_imports_once_each(tmp_path):
-    nb = _notebook(tmp_path / "a.ipynb",
-                   "from __future__ import annotations\nimport json\nfrom pathlib import Path as P\nx = 1",
-                   "%matplotlib inline\nimport os",          # not Python: skipped whole
-                   "import json\ndef f():\n    import csv\n    return csv\nimport math, sys")
-    assert kernels.preload_code(nb).splitlines() == ["import json", "from pathlib import Path as P",
-                                                     "import math, sys"]
+    nb = _notebook(
+        tmp_path / "a.ipynb",
+        "from __future__ import annotations\nimport json\nfrom pathlib import Path as P\nx = 1",
+        "%matplotlib inline\nimport os",  # not Python: skipped whole
+        "import json\ndef f():\n    import csv\n    return csv\nimport math, sys",
+    )
+    assert kernels.preload_code(nb).splitlines() == ["import json", "from pathlib import Path as P", "import math, sys"]
 
 
 def test_every_pipeline_notebook_preloads_the_package(tmp_path):
@@ -37,8 +38,14 @@ def test_every_pipeline_notebook_preloads_the_package(tmp_path):
 
 def _run(tmp_path, nb, km=None):
     out = tmp_path / ("warm.ipynb" if km else "cold.ipynb")
-    papermill.execute_notebook(str(nb), str(out), kernel_name="python3", progress_bar=False, km=km,
-                               resources={"metadata": {"path": str(tmp_path)}})
+    papermill.execute_notebook(
+        str(nb),
+        str(out),
+        kernel_name="python3",
+        progress_bar=False,
+        km=km,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     return nbformat.read(str(out), as_version=4)
 
 
@@ -47,11 +54,16 @@ def _cells(nb):
 
 
 def test_a_notebook_run_in_a_warm_kernel_reads_as_in_a_fresh_one(tmp_path):
-    nb = _notebook(tmp_path / "a.ipynb", "import json, sys\nprint(sorted(k for k in globals() if k[0] != '_'))",
-                   "import os\nprint(os.path.basename(os.getcwd()), len(In))", "json.dumps([1])")
+    nb = _notebook(
+        tmp_path / "a.ipynb",
+        "import json, sys\nprint(sorted(k for k in globals() if k[0] != '_'))",
+        "import os\nprint(os.path.basename(os.getcwd()), len(In))",
+        "json.dumps([1])",
+    )
     cold = _run(tmp_path, nb)
-    warm = kernels.WarmKernel(runner._quiet_kernel_manager(), tmp_path, kernels.preload_code(nb),
-                              runner.KERNEL_ARGUMENTS)
+    warm = kernels.WarmKernel(
+        runner._quiet_kernel_manager(), tmp_path, kernels.preload_code(nb), runner.KERNEL_ARGUMENTS
+    )
     km = warm.take()
     assert km is not None and km.has_kernel
     try:

@@ -3,7 +3,6 @@
 These tests build OCR-like line boxes directly (no OCR), so they are fast and exact.
 """
 
-
 import pandas as pd
 import pytest
 
@@ -11,46 +10,61 @@ import pytest
 from compendium import layout  # noqa: E402
 
 
-@pytest.mark.parametrize("line, author, handle, badge, time", [
-    ("Lim Jia Hui · 2h", "Lim Jia Hui", "", "", "2h"),
-    ("Lim Jia Hui @jiahui.lim · 3d", "Lim Jia Hui", "jiahui.lim", "", "3d"),
-    ("Rachel Tan Admin · 12 Mar", "Rachel Tan", "", "Admin", "12 Mar"),
-    ("Rachel Tan @rach.tan Admin) · 15 Feb", "Rachel Tan", "rach.tan", "Admin", "15 Feb"),
-    ("Anonymous member·1l Mar", "Anonymous member", "", "", "11 Mar"),
-    ("Ong WeiJie·9 Apr 2023, 16:33", "Ong WeiJie", "", "", "9 Apr 2023, 16:33"),
-    ("Ong Wei Jie . 12Mar2023,21:14", "Ong Wei Jie", "", "", "12 Mar 2023, 21:14"),
-    # Tesseract's readings of the small middle dot and of "1"
-    ("Jonathan Leong «5 May 2023, 21:10", "Jonathan Leong", "", "", "5 May 2023, 21:10"),
-    ("Lucas Tay @lucas.tay ‘24 Feb", "Lucas Tay", "lucas.tay", "", "24 Feb"),
-    ("Marcus Teo Admin - id", "Marcus Teo", "", "Admin", "1d"),
-])
+@pytest.mark.parametrize(
+    "line, author, handle, badge, time",
+    [
+        ("Lim Jia Hui · 2h", "Lim Jia Hui", "", "", "2h"),
+        ("Lim Jia Hui @jiahui.lim · 3d", "Lim Jia Hui", "jiahui.lim", "", "3d"),
+        ("Rachel Tan Admin · 12 Mar", "Rachel Tan", "", "Admin", "12 Mar"),
+        ("Rachel Tan @rach.tan Admin) · 15 Feb", "Rachel Tan", "rach.tan", "Admin", "15 Feb"),
+        ("Anonymous member·1l Mar", "Anonymous member", "", "", "11 Mar"),
+        ("Ong WeiJie·9 Apr 2023, 16:33", "Ong WeiJie", "", "", "9 Apr 2023, 16:33"),
+        ("Ong Wei Jie . 12Mar2023,21:14", "Ong Wei Jie", "", "", "12 Mar 2023, 21:14"),
+        # Tesseract's readings of the small middle dot and of "1"
+        ("Jonathan Leong «5 May 2023, 21:10", "Jonathan Leong", "", "", "5 May 2023, 21:10"),
+        ("Lucas Tay @lucas.tay ‘24 Feb", "Lucas Tay", "lucas.tay", "", "24 Feb"),
+        ("Marcus Teo Admin - id", "Marcus Teo", "", "Admin", "1d"),
+    ],
+)
 def test_parse_header(line, author, handle, badge, time):
     h = layout.parse_header(line)
     assert (h["author"], h["handle"], h["badge"], h["timestamp"]) == (author, handle, badge, time)
 
 
-@pytest.mark.parametrize("line", ["Exam in 2 weeks and I am panicking.", "never mention.", "WITI · What is, this is",
-                                  "8 to 12 mmol/L"])
+@pytest.mark.parametrize(
+    "line", ["Exam in 2 weeks and I am panicking.", "never mention.", "WITI · What is, this is", "8 to 12 mmol/L"]
+)
 def test_not_header(line):
     assert layout.parse_header(line) is None
 
 
-@pytest.mark.parametrize("line, author, handle, time", [
-    ("Priyanka Raj @priyanka.raj 6 Feb 2023, 22:12", "Priyanka Raj", "priyanka.raj", "6 Feb 2023, 22:12"),
-    ("Priyanka Raj 3d", "Priyanka Raj", "", "3d"),
-    ("Priyanka Raj · 3d", "Priyanka Raj", "", "3d"),
-    ("Priyanka Raj", "Priyanka Raj", "", ""),
-])
+@pytest.mark.parametrize(
+    "line, author, handle, time",
+    [
+        ("Priyanka Raj @priyanka.raj 6 Feb 2023, 22:12", "Priyanka Raj", "priyanka.raj", "6 Feb 2023, 22:12"),
+        ("Priyanka Raj 3d", "Priyanka Raj", "", "3d"),
+        ("Priyanka Raj · 3d", "Priyanka Raj", "", "3d"),
+        ("Priyanka Raj", "Priyanka Raj", "", ""),
+    ],
+)
 def test_parse_header_lenient_where_a_header_must_be(line, author, handle, time):
     """Right after a footer a header must follow: a lost separator still splits name and time."""
     h = layout.parse_header_lenient(line)
     assert (h["author"], h["handle"], h["timestamp"]) == (author, handle, time)
 
 
-@pytest.mark.parametrize("line, reactions, replies", [
-    ("♥ 14", 14, 0), ("♥ 14 · 3 replies", 14, 3), ("?38", 38, 0), ("51·lreply", 51, 1), ("33·3replies", 33, 3),
-    ("25 · 1 reply", 25, 1), ("V 7", 7, 0),
-])
+@pytest.mark.parametrize(
+    "line, reactions, replies",
+    [
+        ("♥ 14", 14, 0),
+        ("♥ 14 · 3 replies", 14, 3),
+        ("?38", 38, 0),
+        ("51·lreply", 51, 1),
+        ("33·3replies", 33, 3),
+        ("25 · 1 reply", 25, 1),
+        ("V 7", 7, 0),
+    ],
+)
 def test_parse_footer(line, reactions, replies):
     assert layout.parse_footer(line) == {"reactions": reactions, "replies": replies}
 
@@ -78,11 +92,13 @@ def fake_page(posts, width=1080, margin=44, step=72, lh=48, title=True):
     return pd.DataFrame(rows)
 
 
-POSTS = [(0, "Rachel Tan", ["What is the anion gap", "normal range?"], 3),
-         (1, "Lim Jia Hui", ["This is 8 to 12."], 5),
-         (2, "Rachel Tan", ["Thanks!"], 1),
-         (1, "Daniel Koh", ["Careful, the lab", "uses another one."], 9),
-         (0, "Priya Nair", ["Next question"], 0)]
+POSTS = [
+    (0, "Rachel Tan", ["What is the anion gap", "normal range?"], 3),
+    (1, "Lim Jia Hui", ["This is 8 to 12."], 5),
+    (2, "Rachel Tan", ["Thanks!"], 1),
+    (1, "Daniel Koh", ["Careful, the lab", "uses another one."], 9),
+    (0, "Priya Nair", ["Next question"], 0),
+]
 
 
 @pytest.mark.parametrize("width, step", [(750, 40), (1080, 72), (1300, 110), (900, 56)])
@@ -120,8 +136,8 @@ def test_corpus_model_anchors_reply_only_pages():
 
 
 def test_link_threads_across_pages():
-    p1 = layout.parse_page(fake_page(POSTS[:3]), 1080)                 # 0 1 2
-    p2 = layout.parse_page(fake_page(POSTS[3:], title=False), 1080)    # 1 0
+    p1 = layout.parse_page(fake_page(POSTS[:3]), 1080)  # 0 1 2
+    p2 = layout.parse_page(fake_page(POSTS[3:], title=False), 1080)  # 1 0
     p3 = layout.parse_page(fake_page([(2, "A B", ["x"], 1)], title=False), 1080)  # 2 after a 0: unknown
     layout.assign_depths([p1, p2, p3])
     stream, threads = layout.link_threads([("WITI-001", p1), ("WITI-002", p2), ("WITI-003", p3)])
@@ -131,18 +147,21 @@ def test_link_threads_across_pages():
     assert by_id["WITI-002#1"]["parent_post_id"] == "WITI-001#1"  # continues from the previous page
     assert by_id["WITI-002#1"]["thread_id"] == by_id["WITI-001#1"]["thread_id"]
     assert by_id["WITI-002#2"]["parent_post_id"] == ""
-    assert by_id["WITI-003#1"]["parent_post_id"] == ""              # cannot be known
+    assert by_id["WITI-003#1"]["parent_post_id"] == ""  # cannot be known
     assert by_id["WITI-003#1"]["thread_id"] != by_id["WITI-002#2"]["thread_id"]
     assert [t["n_posts"] for t in threads] == [4, 1, 1]
     assert threads[0]["screenshot_ids"] == "WITI-001;WITI-002"
     assert threads[2]["root_post_id"] == ""
 
 
-@pytest.mark.parametrize("read, fixed", [
-    ("Thank you, | was wondering", "Thank you, I was wondering"),
-    ("l'm in Yl and i think so", "I'm in Y1 and I think so"),
-    ("the WiTl OsCE answer.One more", "the WITI OSCE answer. One more"),
-])
+@pytest.mark.parametrize(
+    "read, fixed",
+    [
+        ("Thank you, | was wondering", "Thank you, I was wondering"),
+        ("l'm in Yl and i think so", "I'm in Y1 and I think so"),
+        ("the WiTl OsCE answer.One more", "the WITI OSCE answer. One more"),
+    ],
+)
 def test_fix_text(read, fixed):
     assert layout.fix_text(read) == fixed
 
@@ -151,12 +170,14 @@ def test_fix_text(read, fixed):
 # Issue 9: headers from several cues, chrome set aside, every line accounted for
 # --------------------------------------------------------------------------------------------------
 
+
 def _row(text, x0, y0, x1, h=36):
     return {"text": text, "x0": x0, "y0": y0, "x1": x1, "y1": y0 + h, "conf": 0.95}
 
 
-def phone_page(posts=POSTS, sep=" · ", status=True, back_title="Marcus Teo's notes", nav=True, reply=True,
-               width=1080, lh=48):
+def phone_page(
+    posts=POSTS, sep=" · ", status=True, back_title="Marcus Teo's notes", nav=True, reply=True, width=1080, lh=48
+):
     """A page as a phone captures it: status bar, back/title bar, posts (header separator ``sep``), a reply box
     under the last post and a bottom navigation bar with four labels under icons."""
     rows, y = [], 10
@@ -179,8 +200,10 @@ def phone_page(posts=POSTS, sep=" · ", status=True, back_title="Marcus Teo's no
         rows.append(_row("Write a reply…", 90, y, 420))
         y += 100
     if nav:
-        rows += [_row(t, x0, y, x0 + 8 * len(t) + 40, 26)
-                 for t, x0 in (("Home", 60), ("Groups", 320), ("Notifications", 560), ("Menu", 900))]
+        rows += [
+            _row(t, x0, y, x0 + 8 * len(t) + 40, 26)
+            for t, x0 in (("Home", 60), ("Groups", 320), ("Notifications", 560), ("Menu", 900))
+        ]
     return pd.DataFrame(rows)
 
 
@@ -193,7 +216,7 @@ def test_chrome_is_set_aside_and_listed():
     assert [p["author"] for p in posts] == [p[1] for p in POSTS]
     assert [p["reactions"] for p in posts] == [3, 5, 1, 9, 0]
     roles = _roles(lines)
-    assert roles[:2] == [("chrome", "status"), ("chrome", "title")]   # clock and battery: one line
+    assert roles[:2] == [("chrome", "status"), ("chrome", "title")]  # clock and battery: one line
     assert roles[-2:] == [("chrome", "reply"), ("chrome", "nav")]
     assert not [r for r in roles if r[0] == "unassigned"]
     assert {ln["post_index"] for ln in lines if ln["role"] in ("header", "body", "footer")} == {1, 2, 3, 4, 5}
@@ -248,15 +271,32 @@ def test_stray_text_is_unassigned_not_dropped():
     assert [ln["text"] for ln in un] == ["something odd here"] and un[0]["post_index"] == 0
 
 
-@pytest.mark.parametrize("text, expected", [("21:14", True), ("9:41 LTE 87%", True), ("100%", True),
-                                            ("Marcus Teo · 21:14", False), ("See you at 21:14 then", False)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("21:14", True),
+        ("9:41 LTE 87%", True),
+        ("100%", True),
+        ("Marcus Teo · 21:14", False),
+        ("See you at 21:14 then", False),
+    ],
+)
 def test_status_bar(text, expected):
     assert layout.is_status_bar(text) is expected
 
 
-@pytest.mark.parametrize("text, expected", [("Rachel de Souza", True), ("Muhammad Irfan bin Hassan", True),
-                                            ("Anonymous member", True), ("Write a reply", False),
-                                            ("see you", False), ("Friday we meet", False), ("Ang Qi Rui", True)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Rachel de Souza", True),
+        ("Muhammad Irfan bin Hassan", True),
+        ("Anonymous member", True),
+        ("Write a reply", False),
+        ("see you", False),
+        ("Friday we meet", False),
+        ("Ang Qi Rui", True),
+    ],
+)
 def test_name_like(text, expected):
     assert layout.name_like(text) is expected
 
@@ -266,9 +306,20 @@ def test_nav_bar_read_in_pieces_and_its_icons():
     the icons above the labels as a line of stray glyphs (``“ 三``): all of it is the navigation bar."""
     df = phone_page(POSTS[:2], reply=False, nav=False)
     y = int(df["y1"].max()) + 120
-    df = pd.concat([df, pd.DataFrame([_row("“", 424, y, 458, 30), _row("三", 1008, y, 1042, 30),
-                                      _row("Groups", 375, y + 46, 434, 24), _row("N oti fic ations", 625, y + 46, 726, 24),
-                                      _row("Menu", 921, y + 46, 970, 24)])])
+    df = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                [
+                    _row("“", 424, y, 458, 30),
+                    _row("三", 1008, y, 1042, 30),
+                    _row("Groups", 375, y + 46, 434, 24),
+                    _row("N oti fic ations", 625, y + 46, 726, 24),
+                    _row("Menu", 921, y + 46, 970, 24),
+                ]
+            ),
+        ]
+    )
     posts, lines = layout.read_page(df, 1080)
     assert len(posts) == 2
     assert _roles(lines)[-2:] == [("chrome", "nav"), ("chrome", "nav")]
@@ -277,7 +328,10 @@ def test_nav_bar_read_in_pieces_and_its_icons():
 def test_a_wrapped_last_word_is_body_not_a_reply_box():
     """A post whose last line is the word ``comments`` (a wrapped sentence) keeps it: inside a body only a
     capitalised prompt of several words is a reply box."""
-    page = [(0, "Benedict Tan", ["Pinning this reply to the top of the", "comments"], 16), (1, "Lim Jia Hui", ["ok"], 1)]
+    page = [
+        (0, "Benedict Tan", ["Pinning this reply to the top of the", "comments"], 16),
+        (1, "Lim Jia Hui", ["ok"], 1),
+    ]
     posts, lines = layout.read_page(phone_page(page, reply=False, nav=False), 1080)
     assert posts[0]["text"] == "Pinning this reply to the top of the comments"
     assert not layout.is_reply_box("comments") and layout.is_reply_box("comments", opening=True)

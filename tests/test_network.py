@@ -27,14 +27,36 @@ def posts():
         (10, 0, None, "M22", "Exam timetable is out."),
         (11, 1, 10, ANON, "ok thanks"),
     ]
-    return pd.DataFrame([{
-        "post_id": f"WITI-001#{i}", "screenshot_id": "WITI-001", "post_index": i,
-        "depth": d, "parent_post_id": "" if p is None else f"WITI-001#{p}",
-        "thread_id": "", "author": a, "text": t} for i, d, p, a, t in rows])
+    return pd.DataFrame(
+        [
+            {
+                "post_id": f"WITI-001#{i}",
+                "screenshot_id": "WITI-001",
+                "post_index": i,
+                "depth": d,
+                "parent_post_id": "" if p is None else f"WITI-001#{p}",
+                "thread_id": "",
+                "author": a,
+                "text": t,
+            }
+            for i, d, p, a, t in rows
+        ]
+    )
 
 
-ACTS = {1: "question", 2: "answer", 3: "elaboration", 4: "elaboration", 5: "question", 6: "answer",
-        7: "answer", 8: "question", 9: "answer", 10: "other", 11: "thanks"}
+ACTS = {
+    1: "question",
+    2: "answer",
+    3: "elaboration",
+    4: "elaboration",
+    5: "question",
+    6: "answer",
+    7: "answer",
+    8: "question",
+    9: "answer",
+    10: "other",
+    11: "thanks",
+}
 
 
 @pytest.fixture
@@ -46,8 +68,7 @@ def test_interactions(posts, acts):
     it = network.interactions(posts, acts)
     assert list(it.columns) == network.INTERACTION_COLUMNS
     assert it["post_id"].tolist() == ["WITI-001#2", "WITI-001#3", "WITI-001#4", "WITI-001#9"]
-    assert list(zip(it["source"], it["target"])) == [("M20", "P01"), ("P01", "M20"),
-                                                     ("P02", "P01"), ("P02", "P02")]
+    assert list(zip(it["source"], it["target"])) == [("M20", "P01"), ("P01", "M20"), ("P02", "P01"), ("P02", "P02")]
     assert it["self_reply"].tolist() == [False, False, False, True]
     assert it["depth"].tolist() == [1, 2, 1, 1]
     assert it["act"].tolist() == ["answer", "elaboration", "elaboration", "answer"]
@@ -61,27 +82,36 @@ def test_interactions_classify_when_no_acts_are_given(posts):
 def test_thanks_are_kept_as_interactions_but_are_not_ties(posts, acts):
     thanked = acts.assign(act=acts["act"].where(acts["post_id"] != "WITI-001#3", "thanks"))
     it = network.interactions(posts, thanked)
-    assert "WITI-001#3" in set(it["post_id"])                         # kept, with its act
-    assert ("P01", "M20") not in network.graph(it).edges               # but no tie
+    assert "WITI-001#3" in set(it["post_id"])  # kept, with its act
+    assert ("P01", "M20") not in network.graph(it).edges  # but no tie
     m = network.metrics(it, posts, thanked).set_index("member")
     assert m.loc["P01", "answers"] == 0 and m.loc["P01", "thanks"] == 1
-    assert m.loc["P01", "role"] == "asker"                             # thanking does not make a teacher
+    assert m.loc["P01", "role"] == "asker"  # thanking does not make a teacher
 
 
 def test_metrics(posts, acts):
     it = network.interactions(posts, acts)
     m = network.metrics(it, posts, acts)
     assert list(m.columns) == network.METRIC_COLUMNS
-    assert m["member"].tolist() == ["M20", "M21", "M22", "P01", "P02"]   # no anonymous
+    assert m["member"].tolist() == ["M20", "M21", "M22", "P01", "P02"]  # no anonymous
     m = m.set_index("member")
     assert m.loc["P01"].to_dict() == {
-        "posts": 2, "questions": 1, "answers": 1, "thanks": 0, "in_degree": 2, "out_degree": 1,
-        "weighted_in": 2, "weighted_out": 1, "weighted_degree": 3,
-        "betweenness": pytest.approx(1 / 12), "role": "both"}
+        "posts": 2,
+        "questions": 1,
+        "answers": 1,
+        "thanks": 0,
+        "in_degree": 2,
+        "out_degree": 1,
+        "weighted_in": 2,
+        "weighted_out": 1,
+        "weighted_degree": 3,
+        "betweenness": pytest.approx(1 / 12),
+        "role": "both",
+    }
     # P02: a question (#8), answers #4 and #6 (to an anonymous asker); the self-reply #9 is no answer
     assert m.loc["P02", "questions"] == 1 and m.loc["P02", "answers"] == 2
     assert m.loc["P02", "role"] == "both"
-    assert m.loc["P02", "in_degree"] == 0            # self-reply is not an edge
+    assert m.loc["P02", "in_degree"] == 0  # self-reply is not an edge
     assert m.loc["M20", "role"] == "answerer"
     assert m.loc["M21", "role"] == "answerer" and m.loc["M21", "weighted_degree"] == 0
     assert m.loc["M22", "role"] == "other"
@@ -100,8 +130,18 @@ def test_summary(posts, acts):
 
 
 def test_empty_graph():
-    posts = pd.DataFrame([{"post_id": "WITI-002#1", "depth": 0, "parent_post_id": "",
-                           "thread_id": "", "author": "P05", "text": "What is this?"}])
+    posts = pd.DataFrame(
+        [
+            {
+                "post_id": "WITI-002#1",
+                "depth": 0,
+                "parent_post_id": "",
+                "thread_id": "",
+                "author": "P05",
+                "text": "What is this?",
+            }
+        ]
+    )
     it = network.interactions(posts)
     assert it.empty
     m = network.metrics(it, posts)
@@ -117,15 +157,14 @@ def test_deterministic_bytes(posts, acts, tmp_path):
     it2 = network.interactions(shuffled, acts)
     b = write_csv(network.metrics(it2, shuffled, acts), tmp_path / "b.csv").read_bytes()
     assert a == b
-    assert write_csv(it, tmp_path / "c.csv").read_bytes() == \
-        write_csv(it2, tmp_path / "d.csv").read_bytes()
+    assert write_csv(it, tmp_path / "c.csv").read_bytes() == write_csv(it2, tmp_path / "d.csv").read_bytes()
 
 
 def test_self_reply_flag_read_back_from_csv(posts, acts, tmp_path):
     from compendium.tables import read_csv
 
     it = network.interactions(posts, acts)
-    back = read_csv(write_csv(it, tmp_path / "i.csv"), dtype=str)   # "True"/"False" as text
+    back = read_csv(write_csv(it, tmp_path / "i.csv"), dtype=str)  # "True"/"False" as text
     m = network.metrics(back, posts, acts)
     pd.testing.assert_frame_equal(m, network.metrics(it, posts, acts))
     pd.testing.assert_frame_equal(network.summary(back, m), network.summary(it, m))

@@ -8,8 +8,14 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_six_notebooks_in_order():
-    assert [p.name for p in NOTEBOOKS] == ["01_screenshots.ipynb", "02_transcripts.ipynb", "03_coding.ipynb",
-                                           "04_themes.ipynb", "05_information_flow.ipynb", "06_report.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_screenshots.ipynb",
+        "02_transcripts.ipynb",
+        "03_coding.ipynb",
+        "04_themes.ipynb",
+        "05_information_flow.ipynb",
+        "06_report.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

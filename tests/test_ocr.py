@@ -1,6 +1,5 @@
 """OCR wrapper: bad images, caching, dark themes, determinism."""
 
-
 import numpy as np
 import pytest
 
@@ -24,11 +23,14 @@ def page_png(tmp_path_factory):
     return light, dark, render.transcribe_page(page)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "empty"),
-    (b"GIF89a not a png", "not a PNG"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "corrupt or truncated"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "empty"),
+        (b"GIF89a not a png", "not a PNG"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "corrupt or truncated"),
+    ],
+)
 def test_bad_images(tmp_path, content, reason):
     bad = tmp_path / "WITI-009.png"
     bad.write_bytes(content)
@@ -160,7 +162,7 @@ def test_restore_spaces_puts_back_dropped_spaces():
 
 
 def test_restore_spaces_never_splits_numbers_or_letters():
-    crop = _text_crop(["2023", "21"], gap=9, letter_gap=7)     # digits set almost a space apart
+    crop = _text_crop(["2023", "21"], gap=9, letter_gap=7)  # digits set almost a space apart
     text, cols = _columns(["2023", "21"], gap=9, letter_gap=7, with_spaces={0})
     assert ocr.restore_spaces(crop, text, cols, crop.shape[1]) == "2023 21"
     crop = _text_crop(["abcdefghijklm"], gap=0, letter_gap=3)
@@ -203,8 +205,10 @@ def test_table_detection_preprocessing_is_bit_identical():
 
     table = ocr._fast_det_preprocess()
     rng = np.random.default_rng(3)
-    for img in (ocr.load_image(RAW / "private" / "screenshots" / "WITI-004.png")[0],
-                rng.integers(0, 256, (517, 389, 3), dtype=np.uint8)):
+    for img in (
+        ocr.load_image(RAW / "private" / "screenshots" / "WITI-004.png")[0],
+        rng.integers(0, 256, (517, 389, 3), dtype=np.uint8),
+    ):
         plain, fast = DetPreProcess(736, "min"), DetPreProcess(736, "min")
         fast.__class__ = table
         a, b = plain(img), fast(img)

@@ -27,27 +27,40 @@ from compendium.tables import read_csv, write_csv
 
 from conftest import RAW
 
-FONT_PACKAGES = ("fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted fonts-wqy-microhei "
-                 "fonts-lato fonts-noto-core fonts-cantarell fonts-dejavu-core")
+FONT_PACKAGES = (
+    "fonts-liberation fonts-freefont-ttf fonts-open-sans fonts-roboto-unhinted fonts-wqy-microhei "
+    "fonts-lato fonts-noto-core fonts-cantarell fonts-dejavu-core"
+)
 FONTS = {
-    "liberation": ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-                   "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-    "freesans": ("/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-                 "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf"),
-    "opensans": ("/usr/share/fonts/truetype/open-sans/OpenSans-Regular.ttf",
-                 "/usr/share/fonts/truetype/open-sans/OpenSans-Bold.ttf"),
-    "roboto": ("/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
-               "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
+    "liberation": (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
+    "freesans": (
+        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+        "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf",
+    ),
+    "opensans": (
+        "/usr/share/fonts/truetype/open-sans/OpenSans-Regular.ttf",
+        "/usr/share/fonts/truetype/open-sans/OpenSans-Bold.ttf",
+    ),
+    "roboto": (
+        "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
+        "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf",
+    ),
     # Latin and Chinese glyphs in one font (no bold face: names are drawn in the regular one)
     "wqy": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     # for the phone captures of tests/phone_pages.py (Cantarell ships static Regular and Bold faces)
     "lato": ("/usr/share/fonts/truetype/lato/Lato-Regular.ttf", "/usr/share/fonts/truetype/lato/Lato-Bold.ttf"),
-    "noto": ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-             "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
-    "cantarell": ("/usr/share/fonts/opentype/cantarell/Cantarell-Regular.otf",
-                  "/usr/share/fonts/opentype/cantarell/Cantarell-Bold.otf"),
-    "dejavu": ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-               "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    "noto": ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+    "cantarell": (
+        "/usr/share/fonts/opentype/cantarell/Cantarell-Regular.otf",
+        "/usr/share/fonts/opentype/cantarell/Cantarell-Bold.otf",
+    ),
+    "dejavu": (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
 }
 
 # font, width, font size, indentation step, theme, avatar  (margins are 4% of the width)
@@ -82,8 +95,17 @@ def require_tesseract() -> None:
 
 def make_style(font, width, size, indent, theme, avatar) -> render.Style:
     regular, bold = FONTS[font]
-    return replace(render.Style(), font_regular=regular, font_bold=bold, width=width, font_size=size,
-                   indent=indent, margin=round(width * 0.04), theme=theme, avatar=avatar)
+    return replace(
+        render.Style(),
+        font_regular=regular,
+        font_bold=bold,
+        width=width,
+        font_size=size,
+        indent=indent,
+        margin=round(width * 0.04),
+        theme=theme,
+        avatar=avatar,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +143,17 @@ def render_corpus(root: Path, bank, styles: list[render.Style], k: int, seed: in
             sid = f"WITI-{n:03d}"
             (shots / f"{sid}.png").write_bytes(render.png_bytes(render.draw_page(page, style)))
             for r in render.transcribe_page(page, style):
-                rows.append({"screenshot_id": sid, "post_index": r["index"], "depth": r["depth"],
-                             "author": r["author"], "timestamp": r["timestamp"], "text": r["text"],
-                             "reactions": r["reactions"]})
+                rows.append(
+                    {
+                        "screenshot_id": sid,
+                        "post_index": r["index"],
+                        "depth": r["depth"],
+                        "author": r["author"],
+                        "timestamp": r["timestamp"],
+                        "text": r["text"],
+                        "reactions": r["reactions"],
+                    }
+                )
     import pandas as pd
 
     transcribed = pd.DataFrame(rows, columns=screenshots.TRANSCRIBED_COLUMNS)
@@ -133,8 +163,14 @@ def render_corpus(root: Path, bank, styles: list[render.Style], k: int, seed: in
 
 
 def score(root: Path, transcribed, engine: str = "rapidocr"):
-    res = screenshots.process(root / "screenshots", root / "roster.csv", root / "out",
-                              transcribed_path=root / "screenshots" / "transcribed.csv", jobs=2, engine=engine)
+    res = screenshots.process(
+        root / "screenshots",
+        root / "roster.csv",
+        root / "out",
+        transcribed_path=root / "screenshots" / "transcribed.csv",
+        jobs=2,
+        engine=engine,
+    )
     return res, screenshots.summarise_quality(res["ocr_quality"], transcribed)
 
 
@@ -160,15 +196,18 @@ def test_corpus_captured_on_several_phones(tmp_path, bank):
     """One corpus, three phones: widths 750, 1080 and 1300 px, three fonts and themes. Depth is measured
     relative to each page's width, so one indentation model still fits."""
     require_fonts("liberation", "opensans", "roboto")
-    styles = [make_style("liberation", 750, 24, 40, "light", True),
-              make_style("opensans", 1080, 32, 58, "warm", True),
-              make_style("roboto", 1300, 40, 70, "dark", True)]
+    styles = [
+        make_style("liberation", 750, 24, 40, "light", True),
+        make_style("opensans", 1080, 32, 58, "warm", True),
+        make_style("roboto", 1300, 40, 70, "dark", True),
+    ]
     transcribed = render_corpus(tmp_path, bank, styles, k=3)
     res, summary = score(tmp_path, transcribed)
     assert_bars(res, summary)
 
 
 # The optional Tesseract engine (docs/ocr.md): the same bars, on committed pages and on unseen styles.
+
 
 @pytest.mark.parametrize("name", ["liberation-750-light", "opensans-1080-warm", "roboto-900-dark"])
 def test_tesseract_meets_spec6_on_unseen_styles(tmp_path, bank, name):

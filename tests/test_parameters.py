@@ -31,7 +31,8 @@ def test_the_package_reads_parameters_cells_as_papermill_does():
     assert parameters.read_cell(cell) == {
         "a": {"name": "a", "inferred_type_name": "int", "default": "3", "help": "[1..] x"},
         "b": {"name": "b", "inferred_type_name": "None", "default": '"q"', "help": ""},
-        "c": {"name": "c", "inferred_type_name": "float", "default": "0.5", "help": ""}}
+        "c": {"name": "c", "inferred_type_name": "float", "default": "0.5", "help": ""},
+    }
 
 
 def test_every_default_satisfies_its_own_declaration():
@@ -57,45 +58,63 @@ def test_declarations_are_read():
         parameters.parse_declaration("x", "str", '"a"', "[whatever] x", "nb")
 
 
-@pytest.mark.parametrize("name,value,typed", [
-    ("quotes_per_theme", "3", 3), ("min_quote_chars", "0", 0), ("consensus_rule", "lead", "lead"),
-    ("lead_coder", "B", "B"), ("unit", "turn", "turn"), ("spacy_model", "", ""), ("jobs", "2", 2),
-])
+@pytest.mark.parametrize(
+    "name,value,typed",
+    [
+        ("quotes_per_theme", "3", 3),
+        ("min_quote_chars", "0", 0),
+        ("consensus_rule", "lead", "lead"),
+        ("lead_coder", "B", "B"),
+        ("unit", "turn", "turn"),
+        ("spacy_model", "", ""),
+        ("jobs", "2", 2),
+    ],
+)
 def test_good_values_are_typed(name, value, typed):
     out = parameters.check({name: value}, NOTEBOOKS, RAW, reserved=runner.PATH_PARAMETERS)
     assert out == {name: typed} and type(out[name]) is type(typed)
 
 
-@pytest.mark.parametrize("name,value,needle", [
-    ("quotes_per_theme", "abc", "must be a whole number"),
-    ("quotes_per_theme", "-1", "from 1 to 50"),
-    ("quotes_per_theme", "2.5", "must be a whole number"),
-    ("quotes_per_theme", "true", "must be a whole number"),
-    ("min_quote_chars", "-5", "from 0 to 2000"),
-    ("jobs", "0", "at least 1"),
-    ("n_worst", "x", "whole number"),
-    ("consensus_rule", "majority", "one of union, intersection, lead"),
-    ("unit", "paragraph", "one of sentence, line, turn"),
-    ("reliability_universe", "all", "one of sources, coded"),
-    ("ocr_engine", "easyocr", "one of rapidocr, tesseract"),
-    ("lead_coder", "Z", "a coder of the coding files (A, B)"),
-    ("spacy_model", "en_core_web_zz", "is not installed"),
-    ("spacy_model", "../../etc", "is not installed"),
-    ("raw_dir", "/etc", "unknown parameter"),
-    ("colour", "blue", "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    "name,value,needle",
+    [
+        ("quotes_per_theme", "abc", "must be a whole number"),
+        ("quotes_per_theme", "-1", "from 1 to 50"),
+        ("quotes_per_theme", "2.5", "must be a whole number"),
+        ("quotes_per_theme", "true", "must be a whole number"),
+        ("min_quote_chars", "-5", "from 0 to 2000"),
+        ("jobs", "0", "at least 1"),
+        ("n_worst", "x", "whole number"),
+        ("consensus_rule", "majority", "one of union, intersection, lead"),
+        ("unit", "paragraph", "one of sentence, line, turn"),
+        ("reliability_universe", "all", "one of sources, coded"),
+        ("ocr_engine", "easyocr", "one of rapidocr, tesseract"),
+        ("lead_coder", "Z", "a coder of the coding files (A, B)"),
+        ("spacy_model", "en_core_web_zz", "is not installed"),
+        ("spacy_model", "../../etc", "is not installed"),
+        ("raw_dir", "/etc", "unknown parameter"),
+        ("colour", "blue", "unknown parameter"),
+    ],
+)
 def test_bad_values_are_refused_naming_the_parameter(name, value, needle):
     with pytest.raises(InputError) as e:
         parameters.check({name: value}, NOTEBOOKS, RAW, reserved=runner.PATH_PARAMETERS)
     assert needle in str(e.value) and (name in str(e.value))
 
 
-@pytest.mark.parametrize("param,needle", [
-    ("quotes_per_theme=abc", "quotes_per_theme"), ("quotes_per_theme=-1", "from 1 to 50"),
-    ("quotes_per_theme=2.5", "whole number"), ("lead_coder=Z", "lead_coder"), ("jobs=0", "at least 1"),
-])
+@pytest.mark.parametrize(
+    "param,needle",
+    [
+        ("quotes_per_theme=abc", "quotes_per_theme"),
+        ("quotes_per_theme=-1", "from 1 to 50"),
+        ("quotes_per_theme=2.5", "whole number"),
+        ("lead_coder=Z", "lead_coder"),
+        ("jobs=0", "at least 1"),
+    ],
+)
 def test_compendium_run_refuses_a_bad_parameter_before_any_stage(tmp_path, param, needle):
-    r = compendium("run", "--derived", tmp_path / "d", "--reports", tmp_path / "r", "-p", param,
-                   "-p", "consensus_rule=lead")
+    r = compendium(
+        "run", "--derived", tmp_path / "d", "--reports", tmp_path / "r", "-p", param, "-p", "consensus_rule=lead"
+    )
     one_line_exit_2(r, needle, "-p")
     assert not (tmp_path / "d").exists() and not (tmp_path / "r").exists()

@@ -24,9 +24,14 @@ def phones(tmp_path_factory):
     phone_pages.require_fonts()
     root = tmp_path_factory.mktemp("phones")
     transcribed, truth = phone_pages.write_phone_corpus(root)
-    res = screenshots.process(root / "screenshots", root / "roster.csv", root / "out",
-                              transcribed_path=root / "screenshots" / "transcribed.csv", jobs=2,
-                              cache_dir=root / "cache")
+    res = screenshots.process(
+        root / "screenshots",
+        root / "roster.csv",
+        root / "out",
+        transcribed_path=root / "screenshots" / "transcribed.csv",
+        jobs=2,
+        cache_dir=root / "cache",
+    )
     return root, transcribed, truth, res
 
 
@@ -36,7 +41,9 @@ def test_the_set_is_as_mixed_as_the_issue_asks(phones):
     assert truth["font"].nunique() >= 8 and truth["theme"].nunique() >= 5
     assert truth["width"].min() <= 720 and truth["width"].max() >= 1440
     assert set(truth["format"]) == {"png", "jpeg"} and truth["jpeg_quality"].dropna().between(60, 85).all()
-    assert (~truth["separator"]).sum() >= 4 and truth["blur"].notna().sum() >= 3 and truth["resample"].notna().sum() >= 3
+    assert (
+        (~truth["separator"]).sum() >= 4 and truth["blur"].notna().sum() >= 3 and truth["resample"].notna().sum() >= 3
+    )
     kinds = {k for c in truth["chrome"] for k in c.split(",") if k}
     assert kinds == {"status", "title", "reply", "nav"}
     assert truth["title_has_roster_name"].any()
@@ -61,7 +68,7 @@ def test_chrome_is_listed_and_no_line_is_left_unassigned(phones):
         drawn = {k for k in row.chrome.split(",") if k}
         found = set(lines[(lines["screenshot_id"] == row.screenshot_id) & (lines["role"] == "chrome")]["kind"])
         assert drawn <= found, (row.screenshot_id, drawn, found)
-        assert found <= drawn | {"title"}, (row.screenshot_id, drawn, found)   # the group's own title bar
+        assert found <= drawn | {"title"}, (row.screenshot_id, drawn, found)  # the group's own title bar
 
 
 def test_no_identifier_in_a_fresh_ocr_of_any_redacted_image(phones):

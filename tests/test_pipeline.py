@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
-    r = compendium("run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache",
-                   "--jobs", "2")
+    r = compendium(
+        "run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache", "--jobs", "2"
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     return tmp, r
 
@@ -33,10 +34,25 @@ def test_full_cold_run_reproduces_committed_outputs_byte_for_byte(full_run):
 def test_outputs_exist_and_reports_are_written(full_run):
     tmp, _ = full_run
     d = tmp / "derived"
-    for name in ["posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
-                 "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "witi.qdpx", "themes.csv",
-                 "theme_quotes.csv", "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv",
-                 "checklists/coreq.md", "checklists/srqr.md"]:
+    for name in [
+        "posts.csv",
+        "threads.csv",
+        "ocr_quality.csv",
+        "segments.csv",
+        "coding.csv",
+        "reliability.csv",
+        "code_frequencies.csv",
+        "saturation.csv",
+        "retrieval_audit.csv",
+        "witi.qdpx",
+        "themes.csv",
+        "theme_quotes.csv",
+        "code_cooccurrence.csv",
+        "interactions.csv",
+        "network_metrics.csv",
+        "checklists/coreq.md",
+        "checklists/srqr.md",
+    ]:
         assert (d / name).is_file() and (d / name).stat().st_size > 0, name
     assert len(list((d / "redacted").glob("WITI-*.png"))) == 35
     assert len(list((d / "figures").glob("*.png"))) == len(list((d / "figures").glob("*.svg"))) >= 5
@@ -78,8 +94,19 @@ def _digest_tree(root):
 def test_failed_stage_leaves_last_good_outputs_untouched(full_run):
     tmp, _ = full_run
     before = _digest_tree(tmp / "derived")
-    r = compendium("run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache",
-                   "--only", "coding", "-p", "consensus_rule=bogus")
+    r = compendium(
+        "run",
+        "--derived",
+        tmp / "derived",
+        "--reports",
+        tmp / "reports",
+        "--cache",
+        tmp / "cache",
+        "--only",
+        "coding",
+        "-p",
+        "consensus_rule=bogus",
+    )
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "consensus_rule" in r.stderr or "rule" in r.stderr
     assert _digest_tree(tmp / "derived") == before
@@ -98,8 +125,19 @@ def test_planted_identifier_stops_the_run(full_run, tmp_path):
     manifest.write(raw)
     shutil.copytree(tmp / "derived", tmp_path / "derived")
     before = _digest_tree(tmp_path / "derived")
-    r = compendium("run", "--raw", raw, "--derived", tmp_path / "derived", "--reports", tmp_path / "reports",
-                   "--cache", tmp / "cache", "--only", "transcripts")
+    r = compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        tmp_path / "derived",
+        "--reports",
+        tmp_path / "reports",
+        "--cache",
+        tmp / "cache",
+        "--only",
+        "transcripts",
+    )
     assert r.returncode == 2, r.stderr
     assert "P05.txt:11" in r.stderr and name not in r.stderr
     assert _digest_tree(tmp_path / "derived") == before

@@ -1,6 +1,5 @@
 """Roster loading and OCR-tolerant pseudonymisation."""
 
-
 import pytest
 
 
@@ -42,25 +41,36 @@ def test_missing_column(tmp_path):
         ps.load_roster(p)
 
 
-@pytest.mark.parametrize("read, expected", [
-    ("Lim Jia Hui", "P01"), ("LimJia Hui", "P01"), ("Rachel Tan", "P02"), ("Rachei Tan", "P02"),
-    ("Muhammad lrfan", "P03"), ("Anonymous member", "Anonymous member"), ("Anonymous rnember", "Anonymous member"),
-    ("Somebody Else", "[unknown member]"),
-])
+@pytest.mark.parametrize(
+    "read, expected",
+    [
+        ("Lim Jia Hui", "P01"),
+        ("LimJia Hui", "P01"),
+        ("Rachel Tan", "P02"),
+        ("Rachei Tan", "P02"),
+        ("Muhammad lrfan", "P03"),
+        ("Anonymous member", "Anonymous member"),
+        ("Anonymous rnember", "Anonymous member"),
+        ("Somebody Else", "[unknown member]"),
+    ],
+)
 def test_match_author(roster, read, expected):
     assert ps.match_author(read, roster)[0] == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Thanks Rachel! Agree with Jia Hui.", "Thanks P02! Agree with P01."),
-    ("@jiahui.lim see the table", "@P01 see the table"),
-    ("@jiahui.1im see the table", "@P01 see the table"),
-    ("ask RACHEL or rachel", "ask P02 or P02"),
-    ("lrfan said Muhammad Irfan was right", "P03 said P03 was right"),
-    ("Rachels notes", "P02 notes"),  # possessive without apostrophe: still masked
-    ("the reference range", "the reference range"),
-    ("JH and Dan", "P01 and M15"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Thanks Rachel! Agree with Jia Hui.", "Thanks P02! Agree with P01."),
+        ("@jiahui.lim see the table", "@P01 see the table"),
+        ("@jiahui.1im see the table", "@P01 see the table"),
+        ("ask RACHEL or rachel", "ask P02 or P02"),
+        ("lrfan said Muhammad Irfan was right", "P03 said P03 was right"),
+        ("Rachels notes", "P02 notes"),  # possessive without apostrophe: still masked
+        ("the reference range", "the reference range"),
+        ("JH and Dan", "P01 and M15"),
+    ],
+)
 def test_pseudonymise_text(roster, text, expected):
     assert ps.pseudonymise_text(text, roster)[0] == expected
 
@@ -86,19 +96,22 @@ def test_identifier_spans(roster):
     assert [text[a:b] for a, b in spans] == ["Rachel", "@irfan_m"]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Adding to Jia Hui's point", "Adding to P01's point"),
-    ("Adding to Jia Hui\u2019s point", "Adding to P01\u2019s point"),
-    ("(Jia Hui's) and [Jia Hui]", "(P01's) and [P01]"),
-    ("thanks @jiahui.lim's answer!", "thanks @P01's answer!"),
-    ("JIA HUI'S NOTES", "P01'S NOTES"),
-    ("\"Jia Hui\", she said", "\"P01\", she said"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Adding to Jia Hui's point", "Adding to P01's point"),
+        ("Adding to Jia Hui\u2019s point", "Adding to P01\u2019s point"),
+        ("(Jia Hui's) and [Jia Hui]", "(P01's) and [P01]"),
+        ("thanks @jiahui.lim's answer!", "thanks @P01's answer!"),
+        ("JIA HUI'S NOTES", "P01'S NOTES"),
+        ('"Jia Hui", she said', '"P01", she said'),
+    ],
+)
 def test_possessives_and_brackets_keep_their_grammar(roster, text, expected):
     assert ps.pseudonymise_text(text, roster)[0] == expected
 
 
 def test_a_possessive_is_not_redacted_with_the_name(roster):
     text = "Adding to Jia Hui's point"
-    (a, b), = ps.identifier_spans(text, roster)
+    ((a, b),) = ps.identifier_spans(text, roster)
     assert text[a:b] == "Jia Hui"

@@ -33,8 +33,11 @@ def _with_source_names(src: Path, dest: Path) -> Path:
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "project.qde":
-                text, n = re.subn(r'<TextSource (?![^>]*\bname=)([^>]*?)plainTextPath="(?:internal://)?([^"/]+?)\.txt"',
-                                  r'<TextSource name="\2" \1plainTextPath="\2.txt"', data.decode("utf-8"))
+                text, n = re.subn(
+                    r'<TextSource (?![^>]*\bname=)([^>]*?)plainTextPath="(?:internal://)?([^"/]+?)\.txt"',
+                    r'<TextSource name="\2" \1plainTextPath="\2.txt"',
+                    data.decode("utf-8"),
+                )
                 assert n == len(_qde(src).findall(f"{NS}Sources/{NS}TextSource")), n
                 data = text.encode("utf-8")
             zout.writestr(info, data)
@@ -47,6 +50,7 @@ def samples() -> dict[str, Path]:
 
 
 # --- the samples --------------------------------------------------------------------------------------------
+
 
 def test_samples_are_the_two_qdpx_files_of_the_wheel(samples):
     assert set(samples) == {"nvivo", "demo"}
@@ -93,6 +97,7 @@ def test_the_nvivo_project_holds_codes_and_two_sources_but_no_codings(samples):
 
 # --- the helpers that need no qc ----------------------------------------------------------------------------
 
+
 def test_without_qc_env_tests_skip_locally_and_fail_in_ci(tmp_path, monkeypatch):
     monkeypatch.setattr(qc_tool, "QC_EXE", tmp_path / "no-such-qc")
     assert not qc_tool.qc_available()
@@ -105,6 +110,7 @@ def test_without_qc_env_tests_skip_locally_and_fail_in_ci(tmp_path, monkeypatch)
 
 
 # --- qc's importer on its own samples -----------------------------------------------------------------------
+
 
 def test_qc_is_the_pinned_version():
     qc_tool.require_qc()
@@ -139,8 +145,16 @@ def test_qc_imports_the_demo_once_its_sources_are_named(demo_import):
     _, work, r = demo_import
     assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-2000:])
     assert "Traceback" not in r.stderr
-    for p in ("settings.yaml", "codebook.yaml", "qualitative_coding.sqlite3", "corpus/board_2017.txt",
-              "corpus/admin-1.txt", "source/project.qde", "source/import/board_2017.txt", "memos"):
+    for p in (
+        "settings.yaml",
+        "codebook.yaml",
+        "qualitative_coding.sqlite3",
+        "corpus/board_2017.txt",
+        "corpus/admin-1.txt",
+        "source/project.qde",
+        "source/import/board_2017.txt",
+        "memos",
+    ):
         assert (work / p).exists(), p
 
 
@@ -157,7 +171,9 @@ def test_qc_stores_every_demo_coding_on_its_line(demo_import):
     names = {c.get("guid"): c.get("name") for c in root.iter(f"{NS}Code")}
     expected = collections.Counter(
         (int(sel.get("name").removeprefix("line:")), names[ref.get("targetGUID")])
-        for sel in root.iter(f"{NS}PlainTextSelection") for ref in sel.iter(f"{NS}CodeRef"))
+        for sel in root.iter(f"{NS}PlainTextSelection")
+        for ref in sel.iter(f"{NS}CodeRef")
+    )
     assert collections.Counter((c["line"], c["code"]) for c in codings) == expected
     # line N of qc's corpus copy starts at the selection's startPosition
     text = (work / "corpus" / "board_2017.txt").read_text(encoding="utf-8")

@@ -70,14 +70,34 @@ def cb(tmp_path):
 
 @pytest.fixture
 def posts():
-    return pd.DataFrame([
-        {"post_id": "WITI-001#1", "screenshot_id": "WITI-001", "post_index": 1, "depth": 0,
-         "author": "P01", "text": "What is the  Krebs cycle for?"},
-        {"post_id": "WITI-001#2", "screenshot_id": "WITI-001", "post_index": 2, "depth": 1,
-         "author": "M20", "text": "This is how cells make energy."},
-        {"post_id": "WITI-002#1", "screenshot_id": "WITI-002", "post_index": 1, "depth": 0,
-         "author": "Anonymous member", "text": "Is it stupid to ask?"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "post_id": "WITI-001#1",
+                "screenshot_id": "WITI-001",
+                "post_index": 1,
+                "depth": 0,
+                "author": "P01",
+                "text": "What is the  Krebs cycle for?",
+            },
+            {
+                "post_id": "WITI-001#2",
+                "screenshot_id": "WITI-001",
+                "post_index": 2,
+                "depth": 1,
+                "author": "M20",
+                "text": "This is how cells make energy.",
+            },
+            {
+                "post_id": "WITI-002#1",
+                "screenshot_id": "WITI-002",
+                "post_index": 1,
+                "depth": 0,
+                "author": "Anonymous member",
+                "text": "Is it stupid to ask?",
+            },
+        ]
+    )
 
 
 @pytest.fixture
@@ -86,7 +106,7 @@ def codings():
     s = t.index("I ask")
     e = t.index("很好") + 2
     rows = [
-        ("A", "P01", s, e, "SAFE", "memo with <xml> & \"quotes\"\nand a newline"),
+        ("A", "P01", s, e, "SAFE", 'memo with <xml> & "quotes"\nand a newline'),
         ("A", "P01", s, e, "AFF-ANON", ""),
         ("B", "P01", s + 2, e, "SAFE", ""),
         ("A", "FN-2023-02-01", 0, 8, "AFF", "fieldnote"),
@@ -101,8 +121,7 @@ def codings():
 
 @pytest.fixture
 def exported(tmp_path, cb, codings, posts):
-    return qdpx.export(tmp_path / "witi.qdpx", cb, TEXTS, codings,
-                       users={"A": "Coder A", "B": "Coder B"}, posts=posts)
+    return qdpx.export(tmp_path / "witi.qdpx", cb, TEXTS, codings, users={"A": "Coder A", "B": "Coder B"}, posts=posts)
 
 
 NS = {"q": qdpx.NS}
@@ -120,19 +139,24 @@ def test_zip_layout_and_determinism(exported, tmp_path, cb, codings, posts):
         assert names[0] == "project.qde"
         assert names == sorted(names)
         assert all(n.startswith("sources/") and n.endswith(".txt") for n in names[1:])
-        assert len(names) == 1 + 4          # P01, FN, WITI-001, WITI-002
+        assert len(names) == 1 + 4  # P01, FN, WITI-001, WITI-002
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
-    again = qdpx.export(tmp_path / "again.qdpx", cb, TEXTS,
-                        codings.sample(frac=1, random_state=4),
-                        users={"B": "Coder B", "A": "Coder A"}, posts=posts)
+    again = qdpx.export(
+        tmp_path / "again.qdpx",
+        cb,
+        TEXTS,
+        codings.sample(frac=1, random_state=4),
+        users={"B": "Coder B", "A": "Coder A"},
+        posts=posts,
+    )
     assert again.read_bytes() == exported.read_bytes()
 
 
 def test_validates_against_refi_schema(exported):
     pytest.importorskip("xmlschema")
     qde, _ = read_qde(exported)
-    qdpx.validate(qde)   # raises on any violation
+    qdpx.validate(qde)  # raises on any violation
 
 
 def test_schema_rejects_broken_project(exported):
@@ -151,8 +175,7 @@ def test_structure(exported, codings):
     users = root.findall("q:Users/q:User", NS)
     assert [(u.get("id"), u.get("name")) for u in users] == [("A", "Coder A"), ("B", "Coder B")]
     top = root.findall("q:CodeBook/q:Codes/q:Code", NS)
-    assert [c.get("name") for c in top] == ["AFF: Platform affordances",
-                                           'SAFE: Safety to ask "stupid" questions']
+    assert [c.get("name") for c in top] == ["AFF: Platform affordances", 'SAFE: Safety to ask "stupid" questions']
     child = top[0].find("q:Code", NS)
     assert child.get("name").startswith("AFF-ANON: ")
     desc = child.find("q:Description", NS).text
@@ -166,8 +189,10 @@ def test_structure(exported, codings):
         assert coding_el.get("creatingUser") == s.get("creatingUser")
         assert coding_el.find("q:CodeRef", NS).get("targetGUID")
     sets = root.findall("q:Sets/q:Set", NS)
-    assert [s.get("name") for s in sets] == ["T1: Engagement in a connective space",
-                                            "T2: Decentralization of knowledge and authority"]
+    assert [s.get("name") for s in sets] == [
+        "T1: Engagement in a connective space",
+        "T2: Decentralization of knowledge and authority",
+    ]
     assert len(sets[1].findall("q:MemberCode", NS)) == 2
     guids = [e.get("guid") for e in root.iter() if e.get("guid")]
     assert len(guids) == len(set(guids))
@@ -186,7 +211,7 @@ def test_selection_offsets_point_at_text(exported, posts):
                 s, e = int(sel.get("startPosition")), int(sel.get("endPosition"))
                 assert sel.get("name").split()[0] == f"line:{text.count(chr(10), 0, s)}"  # qc's line, from 0
                 post_id = qdpx.post_of_selection(sel.get("name"))
-                if post_id:   # whole post: the span is the post's text
+                if post_id:  # whole post: the span is the post's text
                     post = posts.set_index("post_id").loc[post_id]
                     assert text[s:e] == " ".join(post["text"].split())
                 else:
@@ -207,8 +232,7 @@ def test_round_trip(exported, tmp_path, cb, codings):
         assert got.to_dict("records") == want.to_dict("records")
     # and the imported coding files load against the imported codebook
     posts_ids = {"WITI-001#1", "WITI-001#2", "WITI-002#1"}
-    loaded = coding.load([written["A"], written["B"]], again,
-                         {k: len(v) for k, v in TEXTS.items()}, posts_ids)
+    loaded = coding.load([written["A"], written["B"]], again, {k: len(v) for k, v in TEXTS.items()}, posts_ids)
     assert len(loaded) == len(codings)
 
 
@@ -241,8 +265,9 @@ def test_foreign_project_import(tmp_path):
     assert codes.loc["Late-night", "theme"] == "UNTHEMED"
     assert codes.loc["Late-night", "indicators"] == ["late night"]
     rows = read_csv(written["Ann"], dtype=str).to_dict("records")
-    assert rows == [{"coder": "Ann", "source_id": "int1", "start": "0", "end": "4",
-                     "code_id": "Late-night", "memo": ""}]
+    assert rows == [
+        {"coder": "Ann", "source_id": "int1", "start": "0", "end": "4", "code_id": "Late-night", "memo": ""}
+    ]
 
 
 def test_import_errors(tmp_path):

@@ -30,19 +30,25 @@ STORED, DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 
 # -- writing archives ------------------------------------------------------------------------
 
+
 def deflate(data: bytes) -> bytes:
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
 
 
-def entry(name: str, data: bytes = b"", *, method=DEFLATED, raw=None, size=None, crc=None,
-          flags=0, at=None) -> dict:
+def entry(name: str, data: bytes = b"", *, method=DEFLATED, raw=None, size=None, crc=None, flags=0, at=None) -> dict:
     """One archive entry; ``raw``/``size``/``crc`` override what ``data`` gives (to lie)."""
     if raw is None:
         raw = data if method == STORED else deflate(data)
-    return {"name": name.encode(), "raw": raw, "method": method, "flags": flags, "at": at,
-            "size": len(data) if size is None else size,
-            "crc": zlib.crc32(data) if crc is None else crc}
+    return {
+        "name": name.encode(),
+        "raw": raw,
+        "method": method,
+        "flags": flags,
+        "at": at,
+        "size": len(data) if size is None else size,
+        "crc": zlib.crc32(data) if crc is None else crc,
+    }
 
 
 def raw_zip(entries, *, claimed_entries=None, zip64_entries=None) -> bytes:
@@ -50,21 +56,54 @@ def raw_zip(entries, *, claimed_entries=None, zip64_entries=None) -> bytes:
     out, directory, offsets = bytearray(), bytearray(), []
     for e in entries:
         offsets.append(len(out))
-        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, e["flags"], e["method"], 0, 0x21,
-                           e["crc"], len(e["raw"]), e["size"], len(e["name"]), 0)
+        out += struct.pack(
+            "<4s5H3L2H",
+            b"PK\x03\x04",
+            20,
+            e["flags"],
+            e["method"],
+            0,
+            0x21,
+            e["crc"],
+            len(e["raw"]),
+            e["size"],
+            len(e["name"]),
+            0,
+        )
         out += e["name"] + e["raw"]
     start = len(out)
     for e, offset in zip(entries, offsets):
         offset = offset if e["at"] is None else offsets[e["at"]]
-        directory += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, e["flags"], e["method"],
-                                 0, 0x21, e["crc"], len(e["raw"]), e["size"], len(e["name"]),
-                                 0, 0, 0, 0, 0, offset) + e["name"]
+        directory += (
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                e["flags"],
+                e["method"],
+                0,
+                0x21,
+                e["crc"],
+                len(e["raw"]),
+                e["size"],
+                len(e["name"]),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + e["name"]
+        )
     out += directory
     count = len(entries) if claimed_entries is None else claimed_entries
     if zip64_entries is not None:
         record = len(out)
-        out += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, zip64_entries,
-                           zip64_entries, len(directory), start)
+        out += struct.pack(
+            "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, zip64_entries, zip64_entries, len(directory), start
+        )
         out += struct.pack("<4sLQL", b"PK\x06\x07", 0, record, 1)
         count = 0xFFFF
     out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0)
@@ -114,7 +153,7 @@ and a line  </Description>
   <Sources>
     <TextSource guid="g-p01" name="P01" plainTextPath="internal://p01.txt">
       <PlainTextSelection name="sel" startPosition="3" endPosition="12x" empty=""
-          huge="{'9' * 5000}" signed=" -7 ">
+          huge="{"9" * 5000}" signed=" -7 ">
       </PlainTextSelection>
     </TextSource>
   </Sources>
@@ -124,11 +163,14 @@ and a line  </Description>
 
 @pytest.fixture
 def good(tmp_path):
-    path = qdpx(tmp_path, {
-        "Project.qde": GOOD,  # the name is matched case-insensitively
-        "sources/p01.txt": b"\xef\xbb\xbfline one\r\nline two\rline three\n",
-        "sources/latin1.txt": b"ok\nfa\xe7ade\n",
-    })
+    path = qdpx(
+        tmp_path,
+        {
+            "Project.qde": GOOD,  # the name is matched case-insensitively
+            "sources/p01.txt": b"\xef\xbb\xbfline one\r\nline two\rline three\n",
+            "sources/latin1.txt": b"ok\nfa\xe7ade\n",
+        },
+    )
     with qa.read(path) as project:
         yield project
 
@@ -164,17 +206,18 @@ def test_member_and_text(good):
 def test_text_that_is_not_utf8_names_member_and_line(good):
     with pytest.raises(InputError) as info:
         good.text("sources/latin1.txt")
-    assert str(info.value) == (f"{good.path}: sources/latin1.txt line 2: not valid UTF-8 "
-                               "(byte 5: invalid continuation byte)")
+    assert str(info.value) == (
+        f"{good.path}: sources/latin1.txt line 2: not valid UTF-8 (byte 5: invalid continuation byte)"
+    )
 
 
 def test_error_names_element_line_and_name(good):
     sel = find(good, "PlainTextSelection")
     assert str(good.error("something is off", sel)) == (
-        f'{good.path}: Project.qde line 7: <PlainTextSelection name="sel">: something is off')
+        f'{good.path}: Project.qde line 7: <PlainTextSelection name="sel">: something is off'
+    )
     assert str(good.error("no element")) == f"{good.path}: Project.qde: no element"
-    assert str(good.error("made later", ET.Element(qa.q("Code")))) == (
-        f"{good.path}: Project.qde: <Code>: made later")
+    assert str(good.error("made later", ET.Element(qa.q("Code")))) == (f"{good.path}: Project.qde: <Code>: made later")
     assert 'line 6: <TextSource name="P01">' in str(good.error("x", find(good, "TextSource")))
 
 
@@ -191,10 +234,12 @@ def test_attr_int(good):
     assert good.attr_int(sel, "signed") == -7
     assert good.attr_int(sel, "absent", required=False) is None
     where = f'{good.path}: Project.qde line 7: <PlainTextSelection name="sel">: '
-    cases = {"endPosition": 'attribute endPosition="12x" is not an integer',
-             "empty": 'attribute empty="" is not an integer',
-             "absent": "attribute absent is missing",
-             "huge": f'attribute huge="{"9" * 59}…" is not an integer'}
+    cases = {
+        "endPosition": 'attribute endPosition="12x" is not an integer',
+        "empty": 'attribute empty="" is not an integer',
+        "absent": "attribute absent is missing",
+        "huge": f'attribute huge="{"9" * 59}…" is not an integer',
+    }
     for name, message in cases.items():
         with pytest.raises(InputError) as info:
             good.attr_int(sel, name)
@@ -205,8 +250,11 @@ def test_attr(good):
     source = find(good, "TextSource")
     assert good.attr(source, "plainTextPath") == "internal://p01.txt"
     assert good.attr(source, "absent") is None
-    with pytest.raises(InputError, match=r'line 6: <TextSource name="P01">: attribute absent '
-                                         r"is missing$"):
+    with pytest.raises(
+        InputError,
+        match=r'line 6: <TextSource name="P01">: attribute absent '
+        r"is missing$",
+    ):
         good.attr(source, "absent", required=True)
 
 
@@ -218,6 +266,7 @@ def test_minimal_project_in_a_hand_written_archive(tmp_path):
 
 
 # -- not a QDPX file -------------------------------------------------------------------------
+
 
 def test_missing_file(tmp_path):
     refused(tmp_path / "nope.qdpx", "file not found")
@@ -239,8 +288,7 @@ def test_truncated_zip(tmp_path, keep):
 
 
 def test_bad_crc(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode(), method=STORED,
-                                          crc=12345)]))
+    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode(), method=STORED, crc=12345)]))
     refused(path, "project.qde cannot be read: the archive is damaged (Bad CRC-32")
 
 
@@ -253,8 +301,11 @@ def test_deflate_data_cut_short(tmp_path):
 def test_deflate_data_ending_before_the_claimed_size(tmp_path):
     data = MINIMAL.encode()
     path = write(tmp_path, raw_zip([entry("project.qde", data, size=len(data) + 10)]))
-    refused(path, "project.qde cannot be read: the archive is damaged (it inflates to "
-            f"{len(data)} bytes but the archive claims {len(data) + 10})")
+    refused(
+        path,
+        "project.qde cannot be read: the archive is damaged (it inflates to "
+        f"{len(data)} bytes but the archive claims {len(data) + 10})",
+    )
 
 
 def test_member_after_close(tmp_path):
@@ -265,79 +316,94 @@ def test_member_after_close(tmp_path):
 
 
 def test_no_project_qde(tmp_path):
-    refused(qdpx(tmp_path, {"sources/a.txt": "x"}),
-            "not a QDPX file: no project.qde at the top level of the archive")
+    refused(qdpx(tmp_path, {"sources/a.txt": "x"}), "not a QDPX file: no project.qde at the top level of the archive")
 
 
 def test_project_qde_in_a_folder(tmp_path):
-    refused(qdpx(tmp_path, {"Mini/project.qde": MINIMAL}),
-            "no project.qde at the top level of the archive (found Mini/project.qde; it must "
-            "be at the top level)")
+    refused(
+        qdpx(tmp_path, {"Mini/project.qde": MINIMAL}),
+        "no project.qde at the top level of the archive (found Mini/project.qde; it must be at the top level)",
+    )
 
 
 def test_two_project_qde(tmp_path):
-    refused(qdpx(tmp_path, {"project.qde": MINIMAL, "PROJECT.QDE": MINIMAL}),
-            "archive has several project.qde entries (project.qde, PROJECT.QDE)")
+    refused(
+        qdpx(tmp_path, {"project.qde": MINIMAL, "PROJECT.QDE": MINIMAL}),
+        "archive has several project.qde entries (project.qde, PROJECT.QDE)",
+    )
 
 
 def test_duplicate_names(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()),
-                                    entry("sources/a.txt", b"one"),
-                                    entry("sources/a.txt", b"two")]))
+    path = write(
+        tmp_path,
+        raw_zip(
+            [entry("project.qde", MINIMAL.encode()), entry("sources/a.txt", b"one"), entry("sources/a.txt", b"two")]
+        ),
+    )
     refused(path, "archive has two entries named sources/a.txt")
 
 
 def test_encrypted_member(tmp_path):
     # The flag bit is set in both headers; the data are not really encrypted (not needed:
     # the archive is refused from the flag).
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()),
-                                    entry("sources/a.txt", b"secret", flags=0x1)]))
+    path = write(
+        tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()), entry("sources/a.txt", b"secret", flags=0x1)])
+    )
     refused(path, "sources/a.txt is encrypted; encrypted archives are not supported")
 
 
 def test_member_names_in_messages_stay_on_one_line(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()),
-                                    entry("sources/evil\n.txt", b"x", flags=0x1)]))
+    path = write(
+        tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()), entry("sources/evil\n.txt", b"x", flags=0x1)])
+    )
     refused(path, "sources/evil\\n.txt is encrypted")
 
 
 def test_unknown_compression_method(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode(), method=99,
-                                          raw=MINIMAL.encode())]))
+    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode(), method=99, raw=MINIMAL.encode())]))
     refused(path, "project.qde uses compression method 99 (only stored and deflate")
 
 
 def test_overlapping_entries(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode()),
-                                    entry("sources/a.txt", b"a" * 100),
-                                    entry("sources/b.txt", b"a" * 100, at=1)]))
+    path = write(
+        tmp_path,
+        raw_zip(
+            [
+                entry("project.qde", MINIMAL.encode()),
+                entry("sources/a.txt", b"a" * 100),
+                entry("sources/b.txt", b"a" * 100, at=1),
+            ]
+        ),
+    )
     refused(path, "entries sources/a.txt and sources/b.txt overlap in the archive")
 
 
 # -- too many entries ------------------------------------------------------------------------
 
+
 def test_too_many_entries_claimed_by_zip64_end_record(tmp_path):
-    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode())],
-                                   zip64_entries=100_001))
-    refused(path, "archive has 100001 entries, more than the cap of 100000; refused before "
-            "reading its directory")
+    path = write(tmp_path, raw_zip([entry("project.qde", MINIMAL.encode())], zip64_entries=100_001))
+    refused(path, "archive has 100001 entries, more than the cap of 100000; refused before reading its directory")
 
 
 def test_too_many_entries(tmp_path, monkeypatch):
     monkeypatch.setattr(qa, "MAX_MEMBERS", 2)
     entries = [entry("project.qde", MINIMAL.encode()), entry("a", b"a"), entry("b", b"b")]
-    refused(write(tmp_path, raw_zip(entries)), "archive has 3 entries, more than the cap of 2; "
-            "refused before reading its directory")
+    refused(
+        write(tmp_path, raw_zip(entries)),
+        "archive has 3 entries, more than the cap of 2; refused before reading its directory",
+    )
     # The end record lies (claims 1 entry): counted again once the directory is read.
-    refused(write(tmp_path, raw_zip(entries, claimed_entries=1)),
-            "archive has 3 entries, more than the cap of 2")
+    refused(write(tmp_path, raw_zip(entries, claimed_entries=1)), "archive has 3 entries, more than the cap of 2")
 
 
 def test_directory_too_big_for_the_entry_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(qa, "MAX_MEMBERS", 2)  # directory cap: 2 * 256 bytes
     entries = [entry("project.qde", MINIMAL.encode()), entry("x" * 600, b"a")]
-    refused(write(tmp_path, raw_zip(entries)),
-            "archive directory is 703 bytes, more than the cap of 512 bytes; refused before")
+    refused(
+        write(tmp_path, raw_zip(entries)),
+        "archive directory is 703 bytes, more than the cap of 512 bytes; refused before",
+    )
     # 703 = two directory entries of 46 bytes plus their names (11 and 600 bytes)
 
 
@@ -379,16 +445,20 @@ def bomb_file(tmp_path, bomb, name="bomb.qdpx", claimed=None):
 
 
 def test_bomb_with_honest_header_refused_before_reading(tmp_path, bomb):
-    refused(bomb_file(tmp_path, bomb), "project.qde inflates to 2048 MiB according to the "
-            "archive, more than the 64 MiB cap; refused before reading")
+    refused(
+        bomb_file(tmp_path, bomb),
+        "project.qde inflates to 2048 MiB according to the archive, more than the 64 MiB cap; refused before reading",
+    )
 
 
 def test_bomb_claiming_small_size_refused_before_reading(tmp_path, bomb):
     # Local header and central directory both claim 1000 bytes; 2 MB of deflate data cannot
     # be that small.
-    msg = refused(bomb_file(tmp_path, bomb, claimed=1000), "project.qde: the archive's headers "
-                  "do not add up (", " MiB compressed said to inflate to only 1000 bytes); "
-                  "refused before reading")
+    msg = refused(
+        bomb_file(tmp_path, bomb, claimed=1000),
+        "project.qde: the archive's headers do not add up (",
+        " MiB compressed said to inflate to only 1000 bytes); refused before reading",
+    )
     assert re.search(r"\(2\.\d+ MiB compressed", msg), msg  # the deflate data: about 2 MB
 
 
@@ -401,8 +471,10 @@ def test_bomb_claiming_size_at_the_cap_is_read_no_further(tmp_path, bomb):
 
 def test_streaming_cap_stops_bomb_if_header_checks_were_fooled(tmp_path, bomb, monkeypatch):
     monkeypatch.setattr(qa, "_preflight", lambda *args: None)
-    refused(bomb_file(tmp_path, bomb), "project.qde inflates to more than the 64 MiB cap (the "
-            "archive claimed 2048 MiB); refused while reading")
+    refused(
+        bomb_file(tmp_path, bomb),
+        "project.qde inflates to more than the 64 MiB cap (the archive claimed 2048 MiB); refused while reading",
+    )
 
 
 def test_streaming_cap_on_an_endless_stream(tmp_path):
@@ -417,9 +489,11 @@ def test_streaming_cap_on_an_endless_stream(tmp_path):
     with pytest.raises(InputError) as info:
         for _ in qa._chunks(stream, "sources/a.txt", 3 * MiB, 10, tmp_path / "p.qdpx"):
             pass
-    assert str(info.value) == (f"{tmp_path / 'p.qdpx'}: sources/a.txt inflates to more than "
-                               "the 3 MiB cap (the archive claimed 10 bytes); refused while "
-                               "reading")
+    assert str(info.value) == (
+        f"{tmp_path / 'p.qdpx'}: sources/a.txt inflates to more than "
+        "the 3 MiB cap (the archive claimed 10 bytes); refused while "
+        "reading"
+    )
     assert stream.reads == 4  # stopped with the first chunk past the cap
 
 
@@ -428,15 +502,24 @@ def test_member_over_its_cap(tmp_path, monkeypatch):
     project = qa.read(qdpx(tmp_path, {"project.qde": MINIMAL, "sources/a.txt": "x" * 2000}))
     with pytest.raises(InputError) as info:
         project.member("sources/a.txt")
-    assert str(info.value) == (f"{project.path}: sources/a.txt inflates to 1.953 KiB according "
-                               "to the archive, more than the 1000 bytes cap; refused before "
-                               "reading")
+    assert str(info.value) == (
+        f"{project.path}: sources/a.txt inflates to 1.953 KiB according "
+        "to the archive, more than the 1000 bytes cap; refused before "
+        "reading"
+    )
     project.close()
 
 
 def test_compression_ratio_cap(tmp_path):
-    path = qdpx(tmp_path, {"project.qde": MINIMAL, "sources/spaces.txt": " " * (8 * MiB),
-                           "sources/small.txt": " " * 1024, "sources/1mib.txt": " " * MiB})
+    path = qdpx(
+        tmp_path,
+        {
+            "project.qde": MINIMAL,
+            "sources/spaces.txt": " " * (8 * MiB),
+            "sources/small.txt": " " * 1024,
+            "sources/1mib.txt": " " * MiB,
+        },
+    )
     with qa.read(path) as project:
         # Below RATIO_FLOOR of compressed data high ratios are fine: 1 KiB and 1 MiB of spaces.
         assert project.text("sources/small.txt") == " " * 1024
@@ -445,9 +528,11 @@ def test_compression_ratio_cap(tmp_path):
             project.member("sources/spaces.txt")
     msg = str(info.value)
     packed = zipfile.ZipFile(path).getinfo("sources/spaces.txt").compress_size  # about 8 KiB
-    assert msg == (f"{path}: sources/spaces.txt has a compression ratio of "
-                   f"{8 * MiB // packed}:1 (8 MiB from {packed / 1024:.4g} KiB), more than the "
-                   "200:1 cap; refused before reading")
+    assert msg == (
+        f"{path}: sources/spaces.txt has a compression ratio of "
+        f"{8 * MiB // packed}:1 (8 MiB from {packed / 1024:.4g} KiB), more than the "
+        "200:1 cap; refused before reading"
+    )
 
 
 # ru_maxrss survives exec: a child started by a big pytest process would report the parent's
@@ -470,12 +555,18 @@ print(json.dumps({"rss_mb": rss / 1024, "messages": messages}))
 
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux only")
 def test_bomb_refusal_stays_small(tmp_path, bomb):
-    paths = [bomb_file(tmp_path, bomb, "honest.qdpx"),
-             bomb_file(tmp_path, bomb, "lying.qdpx", claimed=1000),
-             bomb_file(tmp_path, bomb, "at-cap.qdpx", claimed=qa.MAX_QDE_BYTES)]  # inflates 64 MiB
-    r = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-c", CHILD,
-                        *map(str, paths)],
-                       capture_output=True, text=True, timeout=60, check=False)
+    paths = [
+        bomb_file(tmp_path, bomb, "honest.qdpx"),
+        bomb_file(tmp_path, bomb, "lying.qdpx", claimed=1000),
+        bomb_file(tmp_path, bomb, "at-cap.qdpx", claimed=qa.MAX_QDE_BYTES),
+    ]  # inflates 64 MiB
+    r = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, sys.executable, "-c", CHILD, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert [m.split(": ")[0] for m in out["messages"]] == list(map(str, paths))
@@ -505,16 +596,19 @@ XXE = f'<!DOCTYPE Project [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n<Pro
 EXTERNAL_DTD = '<!DOCTYPE Project SYSTEM "http://example.invalid/qde.dtd">\n'
 XML_ATTACKS = {
     "billion laughs": (LAUGHS, f"project.qde line 3: {DECLARED} (<!ENTITY lol ...>)"),
-    "external entity": (XXE + "<Description>&xxe;</Description></Project>",
-                        f"project.qde line 2: {DECLARED} (<!ENTITY xxe ...>)"),
+    "external entity": (
+        XXE + "<Description>&xxe;</Description></Project>",
+        f"project.qde line 2: {DECLARED} (<!ENTITY xxe ...>)",
+    ),
     "external parameter entity": (
         '<!DOCTYPE Project [<!ENTITY % pe SYSTEM "file:///etc/passwd"> %pe;]>\n<Project/>',
-        f"project.qde line 1: {DECLARED} (<!ENTITY % pe ...>)"),
+        f"project.qde line 1: {DECLARED} (<!ENTITY % pe ...>)",
+    ),
     "entity from an external DTD": (
         EXTERNAL_DTD + f'<Project xmlns="{NS}">\n<Description>&xxe;</Description></Project>',
-        "project.qde line 3: reference to undeclared entity &xxe;"),
-    "undefined entity": (project_xml("\n&nbsp;"),
-                         "project.qde line 3: not well-formed XML (undefined entity)"),
+        "project.qde line 3: reference to undeclared entity &xxe;",
+    ),
+    "undefined entity": (project_xml("\n&nbsp;"), "project.qde line 3: not well-formed XML (undefined entity)"),
 }
 
 
@@ -529,11 +623,13 @@ def test_doctype_without_entities_is_fine(tmp_path):
     assert qa.read(qdpx(tmp_path, {"project.qde": xml})).root.text == "x"
 
 
-UNCLOSED = project_xml("\n  <Sources>\n    <TextSource name=\"a\">\n  </Sources>\n")
+UNCLOSED = project_xml('\n  <Sources>\n    <TextSource name="a">\n  </Sources>\n')
 NOT_WELL_FORMED = [
     (UNCLOSED, "line 5: not well-formed XML (mismatched tag)"),
-    (project_xml('\n<Users>\n<User name="a" name="b"/>\n</Users>'),
-     "line 4: not well-formed XML (duplicate attribute)"),
+    (
+        project_xml('\n<Users>\n<User name="a" name="b"/>\n</Users>'),
+        "line 4: not well-formed XML (duplicate attribute)",
+    ),
     (MINIMAL + "<Project/>", "line 3: not well-formed XML (junk after document element)"),
     ("", "line 1: not well-formed XML (no element found)"),
     (project_xml("\n<x:Code/>"), "line 3: not well-formed XML (unbound prefix)"),
@@ -547,10 +643,14 @@ def test_not_well_formed(tmp_path, xml, message):
 
 EXPECTED = f"; expected <Project> in namespace {NS}"
 WRONG_ROOTS = [
-    (f'<?xml version="1.0"?>\n<Projekt xmlns="{NS}"/>',
-     f"line 2: root element is <Projekt> in namespace {NS}{EXPECTED}"),
-    ('<Project xmlns="urn:QDA-XML:project:2.0"/>',
-     f"line 1: root element is <Project> in namespace urn:QDA-XML:project:2.0{EXPECTED}"),
+    (
+        f'<?xml version="1.0"?>\n<Projekt xmlns="{NS}"/>',
+        f"line 2: root element is <Projekt> in namespace {NS}{EXPECTED}",
+    ),
+    (
+        '<Project xmlns="urn:QDA-XML:project:2.0"/>',
+        f"line 1: root element is <Project> in namespace urn:QDA-XML:project:2.0{EXPECTED}",
+    ),
     ("<Project/>", f"line 1: root element is <Project> in no namespace{EXPECTED}"),
 ]
 
@@ -562,8 +662,7 @@ def test_wrong_root(tmp_path, xml, message):
 
 def test_too_deep(tmp_path):
     xml = project_xml("\n" + "<Code>" * 300 + "</Code>" * 300)
-    refused(qdpx(tmp_path, {"project.qde": xml}),
-            f"project.qde line 3: elements nested more than {qa.MAX_DEPTH} deep")
+    refused(qdpx(tmp_path, {"project.qde": xml}), f"project.qde line 3: elements nested more than {qa.MAX_DEPTH} deep")
 
 
 def test_too_many_elements(tmp_path, monkeypatch):
@@ -600,7 +699,16 @@ def test_archive_is_closed_after_a_refusal(tmp_path, monkeypatch):
 
 def test_module_uses_only_the_standard_library():
     src = Path(qa.__file__).read_text(encoding="utf-8")
-    imports = {line.split()[1].split(".")[0] for line in src.splitlines()
-               if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "io", "itertools", "re", "struct", "zipfile", "zlib",
-                       "pathlib", "xml", "compendium"}, imports
+    imports = {line.split()[1].split(".")[0] for line in src.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {
+        "__future__",
+        "io",
+        "itertools",
+        "re",
+        "struct",
+        "zipfile",
+        "zlib",
+        "pathlib",
+        "xml",
+        "compendium",
+    }, imports

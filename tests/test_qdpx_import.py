@@ -32,8 +32,10 @@ def tags(root) -> Counter:
 
 
 def project(tmp_path, body: str, name: str = "p.qdpx", members: dict | None = None, head: str = "") -> object:
-    qde = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="p" {head}>\n'
-           f'<Users><User guid="{U}" name="Ann"/></Users>\n{body}\n</Project>\n')
+    qde = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="p" {head}>\n'
+        f'<Users><User guid="{U}" name="Ann"/></Users>\n{body}\n</Project>\n'
+    )
     path = tmp_path / name
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.qde", qde)
@@ -42,19 +44,28 @@ def project(tmp_path, body: str, name: str = "p.qdpx", members: dict | None = No
     return path
 
 
-CODES = (f'<CodeBook><Codes>\n<Code guid="{C1}" name="Peer help" isCodable="true">\n'
-         f'<Code guid="{C2}" name="Late night" isCodable="true"/>\n</Code>\n</Codes></CodeBook>')
+CODES = (
+    f'<CodeBook><Codes>\n<Code guid="{C1}" name="Peer help" isCodable="true">\n'
+    f'<Code guid="{C2}" name="Late night" isCodable="true"/>\n</Code>\n</Codes></CodeBook>'
+)
 
 
 def text_source(selection: str, text_member: bool = True) -> str:
-    return (f'<Sources>\n<TextSource guid="{S1}" name="int1.txt" plainTextPath="internal://{S1}.txt">\n'
-            f'{selection}\n</TextSource>\n</Sources>')
+    return (
+        f'<Sources>\n<TextSource guid="{S1}" name="int1.txt" plainTextPath="internal://{S1}.txt">\n'
+        f"{selection}\n</TextSource>\n</Sources>"
+    )
 
 
 def selection(attrs: str, coding: str | None = None) -> str:
-    coding = coding if coding is not None else (
-        f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}">'
-        f'<CodeRef targetGUID="{C2}"/></Coding>')
+    coding = (
+        coding
+        if coding is not None
+        else (
+            f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}">'
+            f'<CodeRef targetGUID="{C2}"/></Coding>'
+        )
+    )
     return f'<PlainTextSelection guid="55555555-5555-5555-5555-555555555555" {attrs}>{coding}</PlainTextSelection>'
 
 
@@ -63,27 +74,57 @@ SOURCE_TEXT = {f"sources/{S1}.txt": "Late night questions 🫀 are the best ones
 
 # --------------------------------------------------------------------------- malformed structures
 
-@pytest.mark.parametrize("body, members, needles", [
-    ("", None, ["no codes", "nothing to import"]),
-    ("<CodeBook><Codes/></CodeBook>", None, ["line 4", "<Codes>", "no codes"]),
-    (CODES + text_source(selection('startPosition="x1" endPosition="4"')), SOURCE_TEXT,
-     ["line 10", "<PlainTextSelection", "startPosition", "x1"]),
-    (CODES + text_source(selection('endPosition="4"')), SOURCE_TEXT, ["<PlainTextSelection", "startPosition"]),
-    (CODES + text_source(selection("")), SOURCE_TEXT, ["<PlainTextSelection", "startPosition"]),
-    (CODES + text_source(selection('startPosition="5" endPosition="2"')), SOURCE_TEXT, ["5..2", "not a range"]),
-    (CODES + text_source(selection('startPosition="0" endPosition="400"')), SOURCE_TEXT,
-     ["past the end", "42 characters"]),
-    (CODES + text_source(selection('startPosition="0" endPosition="4"',
-                                   f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}">'
-                                   f'<CodeRef targetGUID="99999999-9999-9999-9999-999999999999"/></Coding>')),
-     SOURCE_TEXT, ["<CodeRef", "unknown code GUID"]),
-    (CODES + text_source(selection('startPosition="0" endPosition="4"',
-                                   f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}"/>')),
-     SOURCE_TEXT, ["<Coding", "without a CodeRef"]),
-    (f'<CodeBook><Codes><Code guid="{C1}" isCodable="true"/></Codes></CodeBook>', None, ["<Code", "name"]),
-    (f'<CodeBook><Codes><Code guid="{C1}" name="a" isCodable="true"/><Code guid="{C1}" name="b" '
-     'isCodable="true"/></Codes></CodeBook>', None, ["used by two codes"]),
-])
+
+@pytest.mark.parametrize(
+    "body, members, needles",
+    [
+        ("", None, ["no codes", "nothing to import"]),
+        ("<CodeBook><Codes/></CodeBook>", None, ["line 4", "<Codes>", "no codes"]),
+        (
+            CODES + text_source(selection('startPosition="x1" endPosition="4"')),
+            SOURCE_TEXT,
+            ["line 10", "<PlainTextSelection", "startPosition", "x1"],
+        ),
+        (CODES + text_source(selection('endPosition="4"')), SOURCE_TEXT, ["<PlainTextSelection", "startPosition"]),
+        (CODES + text_source(selection("")), SOURCE_TEXT, ["<PlainTextSelection", "startPosition"]),
+        (CODES + text_source(selection('startPosition="5" endPosition="2"')), SOURCE_TEXT, ["5..2", "not a range"]),
+        (
+            CODES + text_source(selection('startPosition="0" endPosition="400"')),
+            SOURCE_TEXT,
+            ["past the end", "42 characters"],
+        ),
+        (
+            CODES
+            + text_source(
+                selection(
+                    'startPosition="0" endPosition="4"',
+                    f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}">'
+                    f'<CodeRef targetGUID="99999999-9999-9999-9999-999999999999"/></Coding>',
+                )
+            ),
+            SOURCE_TEXT,
+            ["<CodeRef", "unknown code GUID"],
+        ),
+        (
+            CODES
+            + text_source(
+                selection(
+                    'startPosition="0" endPosition="4"',
+                    f'<Coding guid="66666666-6666-6666-6666-666666666666" creatingUser="{U}"/>',
+                )
+            ),
+            SOURCE_TEXT,
+            ["<Coding", "without a CodeRef"],
+        ),
+        (f'<CodeBook><Codes><Code guid="{C1}" isCodable="true"/></Codes></CodeBook>', None, ["<Code", "name"]),
+        (
+            f'<CodeBook><Codes><Code guid="{C1}" name="a" isCodable="true"/><Code guid="{C1}" name="b" '
+            'isCodable="true"/></Codes></CodeBook>',
+            None,
+            ["used by two codes"],
+        ),
+    ],
+)
 def test_malformed_structures_one_line_exit_2_nothing_written(tmp_path, body, members, needles):
     path = project(tmp_path, body, members=members)
     out = tmp_path / "out"
@@ -97,8 +138,9 @@ def test_malformed_structures_one_line_exit_2_nothing_written(tmp_path, body, me
 
 def test_foreign_project_facts_not_invented(tmp_path):
     head = 'origin="MAXQDA 24" creationDateTime="2024-02-01T10:00:00Z" modifiedDateTime="2024-03-05T08:30:00Z"'
-    path = project(tmp_path, CODES + text_source(selection('startPosition="0" endPosition="10"')),
-                   members=SOURCE_TEXT, head=head)
+    path = project(
+        tmp_path, CODES + text_source(selection('startPosition="0" endPosition="10"')), members=SOURCE_TEXT, head=head
+    )
     got = qdpx_import.read(path)
     codes = got.codebook.codes.set_index("id")
     assert set(codes["origin"]) == {"unknown"}
@@ -125,18 +167,25 @@ def test_sources_matched_to_raw_ids(tmp_path):
     (raw / "transcripts" / "P01.txt").write_text("x\n")
     body = CODES + (
         f'<Sources><TextSource guid="{S1}" name="FN-2023-01-09.txt" plainTextPath="internal://{S1}.txt">'
-        + selection('startPosition="0" endPosition="4"') + '</TextSource>'
+        + selection('startPosition="0" endPosition="4"')
+        + "</TextSource>"
         '<TextSource guid="77777777-7777-7777-7777-777777777777" plainTextPath="p01.TXT"/>'
         '<TextSource guid="88888888-8888-8888-8888-888888888888" name="Notes from the pub.docx"/>'
         '<TextSource guid="99999999-9999-9999-9999-999999999999" name="66653866-6334-3535-3435-366637306566"/>'
-        '</Sources>')
+        "</Sources>"
+    )
     got = qdpx_import.read(project(tmp_path, body, members=SOURCE_TEXT), raw)
     table = got.sources.set_index("guid")
     assert table.loc[S1, ["source_id", "matched"]].tolist() == ["FN-2023-01-09", "yes"]
-    assert table.loc["77777777-7777-7777-7777-777777777777", ["source_id", "rule", "matched"]].tolist() == \
-        ["P01", "path", "yes"]
-    assert table.loc["88888888-8888-8888-8888-888888888888", ["source_id", "matched"]].tolist() == \
-        ["Notes from the pub", "no"]
+    assert table.loc["77777777-7777-7777-7777-777777777777", ["source_id", "rule", "matched"]].tolist() == [
+        "P01",
+        "path",
+        "yes",
+    ]
+    assert table.loc["88888888-8888-8888-8888-888888888888", ["source_id", "matched"]].tolist() == [
+        "Notes from the pub",
+        "no",
+    ]
     assert table.loc["99999999-9999-9999-9999-999999999999", "rule"] == "guid"
     assert got.codings["source_id"].tolist() == ["FN-2023-01-09"]
     assert len(got.warnings) == 2
@@ -145,18 +194,26 @@ def test_sources_matched_to_raw_ids(tmp_path):
 
 
 def test_repeated_names_get_path_ids():
-    codes = [{"name": "programming", "guid": "a1b2c3d4-0000-0000-0000-000000000000", "path": ["rq1", "competencies"]},
-             {"name": "programming", "guid": "e5f6a7b8-0000-0000-0000-000000000000", "path": ["rq1", "framings"]},
-             {"name": "x y", "guid": "11111111-0000-0000-0000-000000000000", "path": ["a"]},
-             {"name": "x y", "guid": "22222222-0000-0000-0000-000000000000", "path": ["a"]},
-             {"name": "T1: Engagement", "guid": "33333333-0000-0000-0000-000000000000", "path": []}]
+    codes = [
+        {"name": "programming", "guid": "a1b2c3d4-0000-0000-0000-000000000000", "path": ["rq1", "competencies"]},
+        {"name": "programming", "guid": "e5f6a7b8-0000-0000-0000-000000000000", "path": ["rq1", "framings"]},
+        {"name": "x y", "guid": "11111111-0000-0000-0000-000000000000", "path": ["a"]},
+        {"name": "x y", "guid": "22222222-0000-0000-0000-000000000000", "path": ["a"]},
+        {"name": "T1: Engagement", "guid": "33333333-0000-0000-0000-000000000000", "path": []},
+    ]
     qdpx_import.code_ids(codes)
-    assert [c["id"] for c in codes] == ["rq1.competencies.programming", "rq1.framings.programming",
-                                        "a.x-y~11111111", "a.x-y~22222222", "T1"]
+    assert [c["id"] for c in codes] == [
+        "rq1.competencies.programming",
+        "rq1.framings.programming",
+        "a.x-y~11111111",
+        "a.x-y~22222222",
+        "T1",
+    ]
     assert [c["label"] for c in codes][:2] == ["programming", "programming"]
 
 
 # --------------------------------------------------------------------------- the committed corpus's export
+
 
 @pytest.fixture(scope="module")
 def witi(tmp_path_factory):
@@ -176,8 +233,9 @@ def test_export_holds_pictures_cases_and_validates(witi):
     assert t["PictureSource"] == len(pages) == 35
     q = {"q": NS}
     # every coded post is one region of its page, inside the image
-    raw_codings = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)
-                             for p in sorted((RAW / "coding").glob("*.csv"))])
+    raw_codings = pd.concat(
+        [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((RAW / "coding").glob("*.csv"))]
+    )
     post_codings = raw_codings[raw_codings["source_id"].str.contains("#")]
     assert t["PictureSelection"] == len(post_codings)
     from PIL import Image
@@ -198,8 +256,13 @@ def test_export_holds_pictures_cases_and_validates(witi):
     cases = root.findall("q:Cases/q:Case", q)
     assert [c.get("name") for c in cases] == people["pseudonym"].tolist() and len(cases) == 14
     variables = {v.get("name"): v.get("typeOfVariable") for v in root.iterfind("q:Variables/q:Variable", q)}
-    assert variables == {"year_of_study": "Integer", "witi_role": "Text", "gender": "Text",
-                         "joined_witi": "Integer", "interview_mode": "Text"}
+    assert variables == {
+        "year_of_study": "Integer",
+        "witi_role": "Text",
+        "gender": "Text",
+        "joined_witi": "Integer",
+        "interview_mode": "Text",
+    }
     assert all(len(c.findall("q:VariableValue", q)) == 5 for c in cases)
     users = {u.get("id"): u.get("name") for u in root.iterfind("q:Users/q:User", q)}
     assert users == {"A": "Coder A", "B": "Coder B"}
@@ -237,6 +300,7 @@ def test_themes_as_codes_round_trip(tmp_path):
 
 # --------------------------------------------------------------------------- offsets in code points
 
+
 def test_emoji_and_astral_characters_keep_offsets(tmp_path):
     """REFI-QDA positions count Unicode code points: an emoji (U+1FAC0), a CJK extension-B character (U+20000) and
     a combining accent each count as what a Python str counts, through export and import."""
@@ -245,8 +309,9 @@ def test_emoji_and_astral_characters_keep_offsets(tmp_path):
     end = text.index("doctor") + len("doctor")
     cb = cbmod.loads((RAW / "codebook.yml").read_text(encoding="utf-8"))
     cid = cb.code_ids[0]
-    codings = pd.DataFrame([{"coder": "A", "source_id": "P01", "start": start, "end": end, "code_id": cid,
-                             "memo": "🫀"}])
+    codings = pd.DataFrame(
+        [{"coder": "A", "source_id": "P01", "start": start, "end": end, "code_id": cid, "memo": "🫀"}]
+    )
     path = qdpx.export(tmp_path / "e.qdpx", cb, {"P01": text}, codings)
     with zipfile.ZipFile(path) as zf:
         root = ET.fromstring(zf.read("project.qde"))
@@ -262,6 +327,7 @@ def test_emoji_and_astral_characters_keep_offsets(tmp_path):
 
 
 # --------------------------------------------------------------------------- real projects, and qc on ours
+
 
 @pytest.fixture(scope="module")
 def samples():
@@ -302,11 +368,11 @@ def test_nvivo_sample_imports_every_code_with_its_hierarchy(samples, tmp_path):
     labels = Counter(book.codes["label"])
     assert labels["programming"] == 2
     assert set(book.codes["origin"]) == {"unknown"}
-    assert book.history.iloc[0]["date"] == "2024-09-15"          # the project's modifiedDateTime
+    assert book.history.iloc[0]["date"] == "2024-09-15"  # the project's modifiedDateTime
     assert "NVivo for Mac 15.0.0" in book.history.iloc[0]["change"]
     # its codings: the sample has none (its two sources hold one newline each); nothing is invented
     assert len(root.findall(f".//{{{NS}}}Coding")) == 0 == len(got.codings)
-    assert list(got.sources["rule"]) == ["guid", "guid"]          # NVivo names sources with GUID-like strings
+    assert list(got.sources["rule"]) == ["guid", "guid"]  # NVivo names sources with GUID-like strings
     assert r.stderr.count("no readable name") == 2
 
 
@@ -315,8 +381,11 @@ def test_qc_demo_imports_its_codings_under_readable_source_ids(samples, tmp_path
     root = ET.fromstring(zipfile.ZipFile(path).read("project.qde"))
     selections = root.findall(f".//{{{NS}}}PlainTextSelection")
     got = qdpx_import.read(path)
-    want = {(s.get("startPosition"), s.get("endPosition"), c.find(f"{{{NS}}}CodeRef").get("targetGUID"))
-            for s in selections for c in s.findall(f"{{{NS}}}Coding")}
+    want = {
+        (s.get("startPosition"), s.get("endPosition"), c.find(f"{{{NS}}}CodeRef").get("targetGUID"))
+        for s in selections
+        for c in s.findall(f"{{{NS}}}Coding")
+    }
     assert len(got.codings) == len(want) == 205
     assert set(got.codings["source_id"]) == {"board_2017"}
     assert list(got.sources["source_id"]) == ["board_2017", "admin-1"] and set(got.sources["rule"]) == {"path"}
@@ -344,13 +413,22 @@ def test_qc_imports_the_text_export_with_every_coding_on_its_line(tmp_path):
         for sel in src.findall(f"{{{NS}}}PlainTextSelection"):
             line = int(sel.get("name").split()[0].split(":")[1])
             for c in sel.findall(f"{{{NS}}}Coding"):
-                want.add((src.get("name") + ".txt", line, code_name[c.find(f"{{{NS}}}CodeRef").get("targetGUID")],
-                          user_name[c.get("creatingUser")]))
+                want.add(
+                    (
+                        src.get("name") + ".txt",
+                        line,
+                        code_name[c.find(f"{{{NS}}}CodeRef").get("targetGUID")],
+                        user_name[c.get("creatingUser")],
+                    )
+                )
     got = {(c["document"], c["line"], c["code"], c["coder"]) for c in qc_codings(tmp_path / "qc")}
     assert got == want and len(want) > 1000
     names = qc_codebook(tmp_path / "qc")
-    assert {"T1: Engagement in a connective space", "T2: Decentralization of knowledge and authority",
-            "T3: Co-production of knowledge as a community"} <= set(names)   # the themes survive as codes
+    assert {
+        "T1: Engagement in a connective space",
+        "T2: Decentralization of knowledge and authority",
+        "T3: Co-production of knowledge as a community",
+    } <= set(names)  # the themes survive as codes
 
 
 def test_qc_cannot_read_picture_sources(witi, tmp_path):
@@ -370,10 +448,14 @@ def test_emoji_offsets_survive_qc(tmp_path):
     text = "Interviewer: 🫀?\nP01: the 𠀀 heart 👩‍⚕️ pumps\nInterviewer: and café́ 🫁 lungs?\nP01: they breathe\n"
     cb = cbmod.loads((RAW / "codebook.yml").read_text(encoding="utf-8"))
     cid = cb.code_ids[0]
-    spans = [(text.index("heart"), text.index("pumps") + 5), (text.index("🫁"), text.index("lungs") + 5),
-             (text.index("breathe"), len(text) - 1)]
-    codings = pd.DataFrame([{"coder": "A", "source_id": "P01", "start": s, "end": e, "code_id": cid, "memo": ""}
-                            for s, e in spans])
+    spans = [
+        (text.index("heart"), text.index("pumps") + 5),
+        (text.index("🫁"), text.index("lungs") + 5),
+        (text.index("breathe"), len(text) - 1),
+    ]
+    codings = pd.DataFrame(
+        [{"coder": "A", "source_id": "P01", "start": s, "end": e, "code_id": cid, "memo": ""} for s, e in spans]
+    )
     path = qdpx.export(tmp_path / "e.qdpx", cb, {"P01": text}, codings)
     r = qc_import(path, tmp_path / "qc")
     assert r.returncode == 0, r.stderr[-2000:]

@@ -37,16 +37,18 @@ def test_the_committed_history_agrees_with_the_data(data):
 
 
 def _line_of(text, needle):
-    return text[:text.index(needle)].count("\n") + 1
+    return text[: text.index(needle)].count("\n") + 1
 
 
 def test_a_source_coded_before_it_was_collected(text, data, tmp_path):
-    planted = text.replace('date: "2023-04-17"\n    coders: [A]\n    sources: [\n      P01, P02, P03, P04,',
-                           'date: "2023-04-17"\n    coders: [A]\n    sources: [\n      P01, P02, P03, P04, P05,')
+    planted = text.replace(
+        'date: "2023-04-17"\n    coders: [A]\n    sources: [\n      P01, P02, P03, P04,',
+        'date: "2023-04-17"\n    coders: [A]\n    sources: [\n      P01, P02, P03, P04, P05,',
+    )
     assert planted != text
     got = findings(planted, data, tmp_path)
     assert len(got) == 1 and "P05" in got[0].message and "2023-04-24" in got[0].message
-    assert got[0].line == _line_of(planted, 'date: "2023-04-17"') + 2   # the round's sources line
+    assert got[0].line == _line_of(planted, 'date: "2023-04-17"') + 2  # the round's sources line
 
 
 def test_a_double_coding_claim_the_coding_files_contradict(text, data, tmp_path):
@@ -64,8 +66,10 @@ def test_codes_added_twice_or_never_and_merged_codes_still_applied(text, data, t
     assert any("code EXAM is added again" in f.message for f in findings(twice, data, tmp_path))
     never = text.replace("codes_added: [ANXIETY, RECIPROCITY]", "codes_added: [ANXIETY]")
     assert any("RECIPROCITY is in the codebook but no round" in f.message for f in findings(never, data, tmp_path))
-    merged = text.replace('codes_merged: ["HELP-SENIORS -> RECIPROCITY"]',
-                          'codes_merged: ["HELP-SENIORS -> RECIPROCITY", "LOCAL -> CONNECT"]')
+    merged = text.replace(
+        'codes_merged: ["HELP-SENIORS -> RECIPROCITY"]',
+        'codes_merged: ["HELP-SENIORS -> RECIPROCITY", "LOCAL -> CONNECT"]',
+    )
     got = findings(merged, data, tmp_path)
     hit = [f for f in got if "code LOCAL was merged in round 3 but is still applied" in f.message]
     assert hit and hit[0].path.endswith(".csv") and hit[0].line > 1
@@ -78,6 +82,7 @@ def test_a_code_used_in_sources_coded_only_before_it_existed(text, data, tmp_pat
     start = planted.index("  - round: 4")
     block = planted[start:]
     import re
+
     block = re.sub(r"WITI-0(0\d|1[0-2]),? ?", "", block, count=12)
     planted = planted[:start] + block
     got = findings(planted, data, tmp_path)
@@ -85,16 +90,17 @@ def test_a_code_used_in_sources_coded_only_before_it_existed(text, data, tmp_pat
 
 
 def test_codes_declared_exclusive_applied_to_one_passage(text, data, tmp_path):
-    planted = text.replace("lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]",
-                           'lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]\n    exclusive: ["AGENCY / SYMM"]')
+    planted = text.replace(
+        "lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]",
+        'lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]\n    exclusive: ["AGENCY / SYMM"]',
+    )
     got = [f for f in findings(planted, data, tmp_path) if "mutually exclusive" in f.message]
     assert got and all(f.path.endswith(".csv") for f in got)
     assert all("AGENCY and SYMM" in f.message for f in got)
 
 
 def test_prose_about_agreement_that_reliability_contradicts(text, data, tmp_path):
-    planted = text.replace("lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]",
-                           "lowest_agreement: [AFF, AGENCY]")
+    planted = text.replace("lowest_agreement: [AFF, AFF-NOTIF, AFF-FILE, SYMM]", "lowest_agreement: [AFF, AGENCY]")
     got = findings(planted, data, tmp_path)
     assert len(got) == 1 and "AGENCY" in got[0].message and "above the median" in got[0].message
 
@@ -114,4 +120,3 @@ def test_findings_read_as_file_line_message():
     assert str(record.Finding("codebook.yml", 12, "x")) == "codebook.yml:12: x"
     assert str(record.Finding("codebook.yml", None, "x")) == "codebook.yml: x"
     assert list(record.table([record.Finding("a", 1, "m")]).columns) == ["file", "line", "message"]
-

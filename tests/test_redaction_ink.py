@@ -37,13 +37,15 @@ from compendium import redact, render, screenshots, synth
 SHOTS = RAW / "private" / "screenshots"
 ROSTER = RAW / "private" / "roster.csv"
 COMMITTED = ["WITI-003", "WITI-006", "WITI-022"]
-NEIGHBOUR_TOLERANCE = 2          # columns of a neighbouring glyph a box may touch
-INK, STRONG = 64, 128            # glyph pixel: coverage above a quarter; neighbour pixel: above a half
+NEIGHBOUR_TOLERANCE = 2  # columns of a neighbouring glyph a box may touch
+INK, STRONG = 64, 128  # glyph pixel: coverage above a quarter; neighbour pixel: above a half
 FONT_DIR = Path("/usr/share/fonts/truetype")
 FONTS = {
     "liberation": (FONT_DIR / "liberation/LiberationSans-Regular.ttf", FONT_DIR / "liberation/LiberationSans-Bold.ttf"),
-    "roboto": (FONT_DIR / "roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
-               FONT_DIR / "roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
+    "roboto": (
+        FONT_DIR / "roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
+        FONT_DIR / "roboto/unhinted/RobotoTTF/Roboto-Bold.ttf",
+    ),
     "opensans": (FONT_DIR / "open-sans/OpenSans-Regular.ttf", FONT_DIR / "open-sans/OpenSans-Bold.ttf"),
 }
 
@@ -51,6 +53,7 @@ FONTS = {
 # --------------------------------------------------------------------------------------------------
 # Where the glyphs are (from the renderer) and what the redaction left
 # --------------------------------------------------------------------------------------------------
+
 
 def identifier_forms(roster_csv) -> list[str]:
     r = pd.read_csv(roster_csv, dtype=str, keep_default_na=False)
@@ -79,8 +82,9 @@ def occurrences(items: list[dict], forms: list[str]) -> list[tuple[dict, int, in
 def _draw(it: dict, text: str, width: int, top: int, height: int) -> np.ndarray:
     im = Image.new("L", (width, height), 0)
     if text:
-        ImageDraw.Draw(im).text((round(it["xy"][0]), round(it["xy"][1]) - top), text, font=it["font"], fill=255,
-                                anchor=it["anchor"])
+        ImageDraw.Draw(im).text(
+            (round(it["xy"][0]), round(it["xy"][1]) - top), text, font=it["font"], fill=255, anchor=it["anchor"]
+        )
     return np.asarray(im).astype(int)
 
 
@@ -112,9 +116,16 @@ def glyph_masks(it: dict, a: int, b: int, width: int, items=(), idents=()):
         q += 1
     prev = (before > STRONG) & (m(t[:p]) <= INK)
     nxt = (m(t[:q]) > STRONG) & (upto <= INK)
-    if b == len(t):     # a header: the next item on the row (the " · 2h" separator, the badge), unless it is named
-        row = [o for o in items if o is not it and o["kind"] == "text" and abs(o["xy"][1] - it["xy"][1]) < 1
-               and o["xy"][0] > it["xy"][0] and id(o) not in idents]
+    if b == len(t):  # a header: the next item on the row (the " · 2h" separator, the badge), unless it is named
+        row = [
+            o
+            for o in items
+            if o is not it
+            and o["kind"] == "text"
+            and abs(o["xy"][1] - it["xy"][1]) < 1
+            and o["xy"][0] > it["xy"][0]
+            and id(o) not in idents
+        ]
         if row:
             o = min(row, key=lambda o: o["xy"][0])
             s = o["text"]
@@ -125,7 +136,7 @@ def glyph_masks(it: dict, a: int, b: int, width: int, items=(), idents=()):
             extra = np.zeros_like(nxt)
             lo, hi = max(ot, top), min(ot + oh, top + height)
             if hi > lo:
-                extra[lo - top:hi - top] = (_draw(o, s[:k], width, ot, oh) > STRONG)[lo - ot:hi - ot]
+                extra[lo - top : hi - top] = (_draw(o, s[:k], width, ot, oh) > STRONG)[lo - ot : hi - ot]
             nxt = nxt | extra
     return top, name, prev, nxt
 
@@ -145,42 +156,55 @@ def report(redacted, original, items: list[dict], occ, named=frozenset()) -> pd.
     red = np.asarray(Image.open(redacted).convert("RGB")).astype(int)
     o = np.asarray(orig).astype(int)
     filled = (red == fill).all(axis=2)
-    covered = filled & ~(o == fill).all(axis=2)      # for neighbours: filled, and not that colour before
+    covered = filled & ~(o == fill).all(axis=2)  # for neighbours: filled, and not that colour before
     masks = [glyph_masks(it, a, b, red.shape[1], items, named) for it, a, b in occ]
     rows = []
     for k, (it, a, b) in enumerate(occ):
         top, name, prev, nxt = masks[k]
-        for j, (it2, _, _) in enumerate(occ):      # another identifier beside this one is no neighbour to keep
+        for j, (it2, _, _) in enumerate(occ):  # another identifier beside this one is no neighbour to keep
             if j != k and it2 is it:
                 prev, nxt = prev & ~masks[j][1], nxt & ~masks[j][1]
 
         f, c = _window(filled, top, name.shape), _window(covered, top, name.shape)
         left = name & ~f
-        rows.append({"text": it["text"], "identifier": it["text"][a:b], "glyph_px": int(name.sum()),
-                     "uncovered_px": int(left.sum()), "uncovered_cols": int(left.any(axis=0).sum()),
-                     "prev_cols": int((prev & c).any(axis=0).sum()), "next_cols": int((nxt & c).any(axis=0).sum())})
-    return pd.DataFrame(rows, columns=["text", "identifier", "glyph_px", "uncovered_px", "uncovered_cols",
-                                       "prev_cols", "next_cols"])
+        rows.append(
+            {
+                "text": it["text"],
+                "identifier": it["text"][a:b],
+                "glyph_px": int(name.sum()),
+                "uncovered_px": int(left.sum()),
+                "uncovered_cols": int(left.any(axis=0).sum()),
+                "prev_cols": int((prev & c).any(axis=0).sum()),
+                "next_cols": int((nxt & c).any(axis=0).sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["text", "identifier", "glyph_px", "uncovered_px", "uncovered_cols", "prev_cols", "next_cols"]
+    )
 
 
 def _window(mask: np.ndarray, top: int, shape) -> np.ndarray:
     """Rows ``top ..`` of a page mask, as a strip of ``shape`` (zero-padded below the page)."""
     w = np.zeros(shape, dtype=bool)
-    part = mask[top:top + shape[0]]
-    w[:part.shape[0]] = part
+    part = mask[top : top + shape[0]]
+    w[: part.shape[0]] = part
     return w
 
 
 def assert_clean(report: pd.DataFrame) -> None:
     assert len(report) and (report["glyph_px"] > 0).all()
-    bad = report[(report["uncovered_px"] > 0) | (report["prev_cols"] > NEIGHBOUR_TOLERANCE)
-                 | (report["next_cols"] > NEIGHBOUR_TOLERANCE)]
+    bad = report[
+        (report["uncovered_px"] > 0)
+        | (report["prev_cols"] > NEIGHBOUR_TOLERANCE)
+        | (report["next_cols"] > NEIGHBOUR_TOLERANCE)
+    ]
     assert bad.empty, "\n" + bad.to_string()
 
 
 # --------------------------------------------------------------------------------------------------
 # End to end: the committed pages
 # --------------------------------------------------------------------------------------------------
+
 
 def committed_layout():
     """The committed pages and their styles, as ``synth`` drew them (seed, Style, paginate)."""
@@ -206,8 +230,9 @@ def committed(tmp_path_factory):
     for sid in COMMITTED:
         k = int(sid.split("-")[1]) - 1
         img = render.draw_page(pages[k], styles[k])
-        assert np.array_equal(np.asarray(img), np.asarray(Image.open(SHOTS / f"{sid}.png").convert("RGB"))), \
+        assert np.array_equal(np.asarray(img), np.asarray(Image.open(SHOTS / f"{sid}.png").convert("RGB"))), (
             f"{sid} is not drawn as synth draws it: the glyph truth would be wrong"
+        )
         _, items, _ = render.layout_page(pages[k], styles[k])
         reports[sid] = redaction_report(tmp / "out" / "redacted" / f"{sid}.png", SHOTS / f"{sid}.png", items, forms)
     return reports
@@ -221,13 +246,16 @@ def test_committed_page_identifiers_covered_and_neighbours_kept(committed, sid):
 def test_committed_pages_hold_the_cases_that_used_to_fail(committed):
     """The three failures of the character-count estimate are among the occurrences checked."""
     rep = pd.concat(committed, names=["sid"]).reset_index(level=0)
-    want = [("WITI-006", "Vikram", "first. Vikram"), ("WITI-022", "Priyanka", "pneumoniae, Priyanka."),
-            ("WITI-003", "@priyanka.raj", "@priyanka.raj made")]
+    want = [
+        ("WITI-006", "Vikram", "first. Vikram"),
+        ("WITI-022", "Priyanka", "pneumoniae, Priyanka."),
+        ("WITI-003", "@priyanka.raj", "@priyanka.raj made"),
+    ]
     for sid, ident, where in want:
         hit = rep[(rep["sid"] == sid) & (rep["identifier"] == ident) & rep["text"].str.contains(where, regex=False)]
         assert len(hit) == 1, (sid, ident)
         assert hit[["uncovered_px", "prev_cols", "next_cols"]].to_numpy().sum() == 0, hit.to_string()
-    assert len(rep) >= 25 and (rep["text"] != rep["identifier"]).sum() >= 5   # body mentions, not only headers
+    assert len(rep) >= 25 and (rep["text"] != rep["identifier"]).sum() >= 5  # body mentions, not only headers
 
 
 def test_the_check_catches_the_character_count_estimate(tmp_path):
@@ -289,10 +317,18 @@ def drawn(tmp_path_factory):
     made = {}
     for n, (font, width, size, indent, theme, kind) in enumerate(VARIANTS, 1):
         regular, bold = FONTS[font]
-        style = replace(render.Style(), font_regular=str(regular), font_bold=str(bold), width=width, font_size=size,
-                        indent=indent, margin=round(width * 0.04), theme=theme)
+        style = replace(
+            render.Style(),
+            font_regular=str(regular),
+            font_bold=str(bold),
+            width=width,
+            font_size=size,
+            indent=indent,
+            margin=round(width * 0.04),
+            theme=theme,
+        )
         pages = render.paginate(threads, members, n_pages=35, seed=20 + n, style=style)
-        page = max(pages, key=lambda p: (_mentions(p, style, forms), -pages.index(p)))   # most body mentions
+        page = max(pages, key=lambda p: (_mentions(p, style, forms), -pages.index(p)))  # most body mentions
         sid = f"V-{n:03d}"
         img = render.draw_page(page, style)
         path = shots / f"{sid}.{kind}"
@@ -312,7 +348,7 @@ def drawn(tmp_path_factory):
 @pytest.mark.parametrize("sid", [f"V-{n:03d}" for n in range(1, len(VARIANTS) + 1)])
 def test_drawn_page_identifiers_covered_and_neighbours_kept(drawn, sid):
     rep = drawn[sid]
-    assert (rep["text"] != rep["identifier"]).sum() >= 1     # at least one mention in a body line
+    assert (rep["text"] != rep["identifier"]).sum() >= 1  # at least one mention in a body line
     assert_clean(rep)
 
 
@@ -323,8 +359,15 @@ def test_drawn_page_identifiers_covered_and_neighbours_kept(drawn, sid):
 DEJAVU = render.Style().font_regular
 
 
-def line_image(text: str, font_path=DEJAVU, size: int = 34, theme: str = "light", x: int = 40,
-               width: int = 1080, bold_upto: int = 0):
+def line_image(
+    text: str,
+    font_path=DEJAVU,
+    size: int = 34,
+    theme: str = "light",
+    x: int = 40,
+    width: int = 1080,
+    bold_upto: int = 0,
+):
     """A strip with one line of text (optionally its first ``bold_upto`` characters in bold, as a header),
     the drawn items and the OCR-like box of the line (its ink box, a few pixels loose)."""
     c = render.THEMES[theme]
@@ -336,8 +379,15 @@ def line_image(text: str, font_path=DEJAVU, size: int = 34, theme: str = "light"
     if bold_upto:
         bold = ImageFont.truetype(str(render.Style().font_bold if font_path == DEJAVU else font_path), size)
         items.append({"kind": "text", "xy": (x, y), "text": text[:bold_upto], "font": bold, "anchor": "lm"})
-        items.append({"kind": "text", "xy": (x + bold.getlength(text[:bold_upto]), y), "text": text[bold_upto:],
-                      "font": font, "anchor": "lm"})
+        items.append(
+            {
+                "kind": "text",
+                "xy": (x + bold.getlength(text[:bold_upto]), y),
+                "text": text[bold_upto:],
+                "font": font,
+                "anchor": "lm",
+            }
+        )
     else:
         items.append({"kind": "text", "xy": (x, y), "text": text, "font": font, "anchor": "lm"})
     for it in items:
@@ -382,20 +432,21 @@ def check_line(tmp_path, text, ident, nth=0, name="line", jpeg=False, noise=0.0,
 
 LINES = [
     # text, identifier, which occurrence
-    ("Adding to Vikram's point about the ECG", "Vikram", 0),                 # a possessive
-    ("thanks @zoe.quek, see you at the ward round", "@zoe.quek", 0),          # a mention and a comma
-    ("Priyanka you explain things better than my tutor", "Priyanka", 0),      # at the start of a line
-    ("Sure, I'll do the Y4 folder first. Vikram", "Vikram", 0),               # at the end of a line
-    ("pneumoniae, Priyanka. H. influenzae is big in", "Priyanka", 0),         # between commas and a full stop
-    ("oedema and high lipids. @priyanka.raj made a", "@priyanka.raj", 0),     # the handle before a short word
+    ("Adding to Vikram's point about the ECG", "Vikram", 0),  # a possessive
+    ("thanks @zoe.quek, see you at the ward round", "@zoe.quek", 0),  # a mention and a comma
+    ("Priyanka you explain things better than my tutor", "Priyanka", 0),  # at the start of a line
+    ("Sure, I'll do the Y4 folder first. Vikram", "Vikram", 0),  # at the end of a line
+    ("pneumoniae, Priyanka. H. influenzae is big in", "Priyanka", 0),  # between commas and a full stop
+    ("oedema and high lipids. @priyanka.raj made a", "@priyanka.raj", 0),  # the handle before a short word
     ("Great thread Benedict. I'd add: get an ECG", "Benedict", 0),
-    ("(Jia Hui) said so, ask Jia Hui?", "Jia Hui", 1),                        # a name of two words with "?"
+    ("(Jia Hui) said so, ask Jia Hui?", "Jia Hui", 1),  # a name of two words with "?"
 ]
 
 
 @pytest.mark.parametrize("text,ident,nth", LINES)
-@pytest.mark.parametrize("font,theme", [("dejavu", "light"), ("liberation", "dark"), ("roboto", "warm"),
-                                        ("opensans", "dark")])
+@pytest.mark.parametrize(
+    "font,theme", [("dejavu", "light"), ("liberation", "dark"), ("roboto", "warm"), ("opensans", "dark")]
+)
 def test_line_measurement(tmp_path, text, ident, nth, font, theme):
     path = DEJAVU if font == "dejavu" else FONTS[font][0]
     if not Path(path).exists():
@@ -430,7 +481,7 @@ def test_ink_that_disagrees_with_the_text_still_covers_the_name(tmp_path):
     """When OCR's text does not match the ink (a word lost), the fallback covers the whole name anyway."""
     text = "Thanks Rachel and seniors pls keep modelling this"
     img, items, box = line_image(text)
-    ocr_text = "Thanks Rachel and seniors keep modelling this"          # "pls" not read
+    ocr_text = "Thanks Rachel and seniors keep modelling this"  # "pls" not read
     i = ocr_text.index("Rachel")
     src, out = redact_line(tmp_path, img, box, ocr_text, i, i + 6)
     rep = report(out, src, items, [(items[0], text.index("Rachel"), text.index("Rachel") + 6)], set())
@@ -464,8 +515,10 @@ def test_plain_boxes_are_filled_as_given_and_spans_pickle(tmp_path):
 
 
 def test_part_spans_returns_requests_per_ocr_box():
-    parts = [{"text": "Hafiz Rahim @hafiz.rahim", "x0": 168, "y0": 496, "x1": 634, "y1": 533},
-             {"text": "Admin · 4h", "x0": 649, "y0": 494, "x1": 852, "y1": 532}]
+    parts = [
+        {"text": "Hafiz Rahim @hafiz.rahim", "x0": 168, "y0": 496, "x1": 634, "y1": 533},
+        {"text": "Admin · 4h", "x0": 649, "y0": 494, "x1": 852, "y1": 532},
+    ]
     got = redact.part_spans(parts, [(0, 24)])
     assert got == [redact.Span((168.0, 496.0, 634.0, 533.0), "Hafiz Rahim @hafiz.rahim", 0, 24)]
     got = redact.part_spans(parts, [(20, 30)])

@@ -25,8 +25,8 @@ TOL = 1e-9
 # 10 units, two observers. Disagreements on units 1, 3, 6, 9; n1 = 2 + 4 = 6, n0 = 14.
 K_A = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
 K_B = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
-K_ALPHA = 1 - 19 * 8 / (2 * 14 * 6)          # = 16/168 = 0.0952..., reported as 0.095
-K_KAPPA = (0.6 - (0.2 * 0.4 + 0.8 * 0.6)) / (1 - 0.56)   # = 1/11
+K_ALPHA = 1 - 19 * 8 / (2 * 14 * 6)  # = 16/168 = 0.0952..., reported as 0.095
+K_KAPPA = (0.6 - (0.2 * 0.4 + 0.8 * 0.6)) / (1 - 0.56)  # = 1/11
 
 
 def test_krippendorff_textbook_example():
@@ -81,9 +81,9 @@ def build(with_z: bool = True):
     """Source S (10 units) coded by A and B with the Krippendorff vectors for X; Z on every unit
     by both (if with_z); Y never. Source T coded by A only (must be ignored)."""
     units = [f"S:{i:04d}" for i in range(1, 11)]
-    unit_tab = pd.DataFrame({"unit_id": units + ["T:0001", "T:0002"],
-                             "source_id": ["S"] * 10 + ["T"] * 2,
-                             "participant": "", "text": ""})
+    unit_tab = pd.DataFrame(
+        {"unit_id": units + ["T:0001", "T:0002"], "source_id": ["S"] * 10 + ["T"] * 2, "participant": "", "text": ""}
+    )
     rows = []
     for u, a, b in zip(units, K_A, K_B):
         if a:
@@ -147,8 +147,7 @@ def test_matches_reference_on_random_data(cb):
     a = rng.integers(0, 2, 200)
     b = np.where(rng.random(200) < 0.8, a, 1 - a)
     assert abs(rel.cohen_kappa(a, b) - cohen_kappa_score(a, b)) < TOL
-    ref = krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float),
-                             level_of_measurement="nominal")
+    ref = krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float), level_of_measurement="nominal")
     assert abs(rel.krippendorff_alpha(a, b) - ref) < TOL
 
 
@@ -161,8 +160,7 @@ def test_needs_two_coders(cb):
 def test_no_double_coded_sources(cb):
     coded, unit_tab = build()
     coded = coded[~((coded["coder"] == "B") & (coded["source_id"] == "S"))]
-    coded = pd.concat([coded, pd.DataFrame([("B", "T:0002", "U", "X")],
-                                           columns=coded.columns)])
+    coded = pd.concat([coded, pd.DataFrame([("B", "T:0002", "U", "X")], columns=coded.columns)])
     r = rel.reliability(coded, unit_tab, cb).set_index("code_id")
     assert (r["n_units"] == 0).all()
     assert r.loc["X", "note"] == "fewer than two rated units"

@@ -80,12 +80,25 @@ def test_write_screenshots_deterministic(tmp_path, bank):
         assert hashlib.sha256(fa.read_bytes()).digest() == hashlib.sha256(fb.read_bytes()).digest()
         data = fa.read_bytes()
         assert b"tIME" not in data and b"tEXt" not in data and b"iTXt" not in data
-    assert list(a.columns) == ["screenshot_id", "post_index", "depth", "author", "timestamp", "text",
-                               "reactions", "act", "thread_id", "bank_post"]
+    assert list(a.columns) == [
+        "screenshot_id",
+        "post_index",
+        "depth",
+        "author",
+        "timestamp",
+        "text",
+        "reactions",
+        "act",
+        "thread_id",
+        "bank_post",
+    ]
     assert a.groupby("screenshot_id")["post_index"].apply(lambda s: list(s) == list(range(1, len(s) + 1))).all()
     assert (a["text"].str.contains("{") == False).all()  # noqa: E712  placeholders filled
     c = render.write_screenshots(tmp_path / "c", members, threads, seed=6, n_pages=6)
-    assert not a.equals(c) or (tmp_path / "c" / "WITI-001.png").read_bytes() != (tmp_path / "a" / "WITI-001.png").read_bytes()
+    assert (
+        not a.equals(c)
+        or (tmp_path / "c" / "WITI-001.png").read_bytes() != (tmp_path / "a" / "WITI-001.png").read_bytes()
+    )
 
 
 def test_anonymous_and_admin(bank):
@@ -134,7 +147,7 @@ def test_default_style_redraws_committed_pages(study_bank):
     members, threads = study_bank
     seed = synth.DEFAULT_SEED
     pages = render.paginate(threads, members, n_pages=synth.N_SCREENSHOTS, seed=seed)
-    rng = random.Random(f"{seed}-themes")             # as render.write_screenshots picks the themes
+    rng = random.Random(f"{seed}-themes")  # as render.write_screenshots picks the themes
     themes = ["dark" if rng.random() < 0.3 else "light" for _ in pages]
     picks = [0, themes.index("dark")]
     shots = RAW / "private" / "screenshots"
@@ -168,14 +181,23 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-@pytest.mark.parametrize("theme, width, size", [("light", 1080, 34), ("dark", 720, 22), ("black", 1440, 46),
-                                                ("tinted", 900, 28), ("warm", 1300, 40)])
+@pytest.mark.parametrize(
+    "theme, width, size",
+    [("light", 1080, 34), ("dark", 720, 22), ("black", 1440, 46), ("tinted", 900, 28), ("warm", 1300, 40)],
+)
 def test_chrome_drawn_inside_its_boxes_and_off_the_posts(bank, theme, width, size):
     members, threads = bank
-    style = replace(render.Style(), theme=theme, width=width, font_size=size, margin=round(width * 0.04),
-                    indent=round(width * 0.06), **ALL_CHROME)
+    style = replace(
+        render.Style(),
+        theme=theme,
+        width=width,
+        font_size=size,
+        margin=round(width * 0.04),
+        indent=round(width * 0.06),
+        **ALL_CHROME,
+    )
     pages = render.paginate(threads, members, n_pages=35, seed=1, style=style)
-    page = _page_with(pages, lambda p: p["title_bar"])            # the group's banner under the chrome, too
+    page = _page_with(pages, lambda p: p["title_bar"])  # the group's banner under the chrome, too
     height, items, _ = render.layout_page(page, style)
     regions = render.layout_regions(page, style)
     chrome = render.chrome_boxes(page, style)
@@ -238,8 +260,9 @@ def test_title_bar_text_is_configurable_per_page(bank):
     page = render.paginate(threads, members, n_pages=35, seed=1, style=style)[0]
 
     def title(p, st):
-        return [it["text"] for it in render.layout_page(p, st)[1] if it.get("chrome") == "title"
-                and it["kind"] == "text"]
+        return [
+            it["text"] for it in render.layout_page(p, st)[1] if it.get("chrome") == "title" and it["kind"] == "text"
+        ]
 
     assert title(page, style) == [render.TITLE]
     assert title(page, replace(style, chrome_title="Revision group")) == ["Revision group"]
@@ -263,7 +286,7 @@ def test_chrome_texts_and_variants(bank):
         assert texts["status"] == ["21:14", "87%"]
         assert texts["nav"] == ["Home", "Groups", "Notifications", "Menu"]
         assert texts["reply"] == ["Write a reply…"]
-        assert any(it["kind"] == "line" for it in items if it.get("chrome") == "title")   # the back chevron
+        assert any(it["kind"] == "line" for it in items if it.get("chrome") == "title")  # the back chevron
         img = render.draw_page(page, style)
         bar = img.getpixel((2, 2))
         lum = sum(bar) / 3
@@ -282,12 +305,15 @@ def test_header_without_separator(bank):
     page = render.paginate(threads, members, n_pages=35, seed=1)[0]
     rows = render.transcribe_page(page)
     with_sep = [it["text"] for it in render.layout_page(page, render.Style())[1] if it["kind"] == "text"]
-    without = [it["text"] for it in render.layout_page(page, replace(render.Style(), separator=False))[1]
-               if it["kind"] == "text"]
+    without = [
+        it["text"]
+        for it in render.layout_page(page, replace(render.Style(), separator=False))[1]
+        if it["kind"] == "text"
+    ]
     times = [r["timestamp"] for r in rows]
     assert [t for t in with_sep if t in {f" · {w}" for w in times}] == [f" · {w}" for w in times]
     assert [t for t in without if t in {f" {w}" for w in times}] == [f" {w}" for w in times]
-    assert not any(t.startswith(" · ") for t in without)          # the footers' "· N replies" stay
+    assert not any(t.startswith(" · ") for t in without)  # the footers' "· N replies" stay
     assert any("·" in t for t in without if "repl" in t)
 
 
@@ -302,7 +328,7 @@ def test_transcription_unaffected_by_chrome_and_separator(bank):
 def test_black_and_tinted_themes(bank):
     assert render.THEMES["black"]["bg"] == (0, 0, 0)
     tinted = render.THEMES["tinted"]["bg"]
-    assert min(tinted) > 200 and max(tinted) - min(tinted) >= 10        # light, and coloured (not grey)
+    assert min(tinted) > 200 and max(tinted) - min(tinted) >= 10  # light, and coloured (not grey)
     # the existing three are as they were
     assert render.THEMES["light"]["bg"] == (255, 255, 255) and render.THEMES["light"]["text"] == (28, 30, 33)
     assert render.THEMES["dark"]["bg"] == (24, 25, 26) and render.THEMES["warm"]["bg"] == (251, 243, 228)
@@ -333,8 +359,9 @@ def test_capture_bytes_deterministic_and_without_metadata(bank):
     assert render.capture_bytes(img) == render.png_bytes(img)
     for kw in [dict(blur=0.8), dict(resample=0.8), dict(blur=0.6, resample=0.75, fmt="jpg", quality=80)]:
         b = render.capture_bytes(img, **kw)
-        assert b == render.capture_bytes(img, **kw) and b != render.capture_bytes(img, fmt=kw.get("fmt", "png"),
-                                                                                    quality=kw.get("quality"))
+        assert b == render.capture_bytes(img, **kw) and b != render.capture_bytes(
+            img, fmt=kw.get("fmt", "png"), quality=kw.get("quality")
+        )
         with Image.open(io.BytesIO(b)) as im:
             assert im.size == img.size
     degraded = render.degrade(img, resample=0.8)
@@ -346,6 +373,7 @@ def test_capture_bytes_deterministic_and_without_metadata(bank):
 
 
 # the 24-page mixed set of tests/phone_pages.py
+
 
 @pytest.fixture(scope="module")
 def phone_set(tmp_path_factory):
@@ -391,12 +419,12 @@ def test_phone_set_files_read_as_a_study(phone_set):
     assert [s.path.name for s in found] == list(truth["file"])
     suffixes = {p.suffix for p in shots.iterdir() if p.suffix.lower() in screenshots.IMAGE_SUFFIXES}
     assert {".PNG", ".png", ".jpg", ".jpeg"} <= suffixes and any(s in suffixes for s in (".JPG", ".JPEG"))
-    assert any(" " in n for n in truth["file"])                        # "Screenshot 2023-03-12 at 21.14.05.jpg"
+    assert any(" " in n for n in truth["file"])  # "Screenshot 2023-03-12 at 21.14.05.jpg"
     for t in truth.itertuples():
         data = (shots / t.file).read_bytes()
         assert data[:2] == b"\xff\xd8" if t.format == "jpeg" else data[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"Exif" not in data[:4096]
-        assert screenshots.id_from_stem(Path(t.file).stem) == t.screenshot_id   # the same ids without the csv
+        assert screenshots.id_from_stem(Path(t.file).stem) == t.screenshot_id  # the same ids without the csv
         with Image.open(shots / t.file) as im:
             assert im.width == t.width
     read = screenshots.read_transcribed(shots / "transcribed.csv")

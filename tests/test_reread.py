@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 ROSTER = RAW / "private" / "roster.csv"
 SHOTS = RAW / "private" / "screenshots"
-PAGES = ("WITI-003", "WITI-006", "WITI-022")   # names in headers, first names and handles in the text, dark theme
+PAGES = ("WITI-003", "WITI-006", "WITI-022")  # names in headers, first names and handles in the text, dark theme
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_the_places_read_again_hold_every_identifier_found(shots, cache):
 def test_places_join_on_a_line_and_widen():
     boxes = [[100, 100, 200, 140], [230, 102, 300, 138], [100, 600, 160, 640]]
     places = reread.regions(boxes, boxes)
-    assert places == [[60, 90, 336, 150], [60, 590, 200, 650]]   # each widened by its own line height
+    assert places == [[60, 90, 336, 150], [60, 590, 200, 650]]  # each widened by its own line height
 
 
 def test_tesseract_reads_the_places_too(shots, cache):
@@ -106,7 +106,7 @@ def test_tesseract_reads_the_places_too(shots, cache):
 
     tv.require_tesseract()
     gate = deid.load_gate(ROSTER)
-    (path, words, _), = screenshots.iter_read([shots / "WITI-003.png"], cache_dir=cache)
+    ((path, words, _),) = screenshots.iter_read([shots / "WITI-003.png"], cache_dir=cache)
     boxes = screenshots.gate_boxes(words, gate)
     original = reread.page_array(path)
     measured = redact.measure_boxes(original, boxes)

@@ -77,8 +77,16 @@ def planned(monkeypatch):
 
 
 def _ctx(tmp_path, jobs):
-    return runner.Context(tmp_path, tmp_path / "raw", tmp_path / "derived", tmp_path / "reports",
-                          tmp_path / "cache", {}, jobs=jobs, quiet=True)
+    return runner.Context(
+        tmp_path,
+        tmp_path / "raw",
+        tmp_path / "derived",
+        tmp_path / "reports",
+        tmp_path / "cache",
+        {},
+        jobs=jobs,
+        quiet=True,
+    )
 
 
 def test_one_job_runs_the_stages_one_after_another_in_order(tmp_path, monkeypatch):
@@ -93,10 +101,10 @@ def test_two_jobs_run_independent_stages_side_by_side_and_respect_the_dag(tmp_pa
     fake = FakeStages(seconds={"screenshots": 0.4, "coding": 0.3})
     monkeypatch.setattr(runner, "run_stage", fake)
     out = runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
-    assert list(out) == list(runner.STAGE_NAMES)      # results in pipeline order whatever the finishing order
+    assert list(out) == list(runner.STAGE_NAMES)  # results in pipeline order whatever the finishing order
     i = fake.index
-    assert i("start", "transcripts") < i("end", "screenshots")          # side by side
-    assert i("start", "information_flow") < i("end", "coding")          # side by side
+    assert i("start", "transcripts") < i("end", "screenshots")  # side by side
+    assert i("start", "information_flow") < i("end", "coding")  # side by side
     for stage in runner.STAGES:
         for dep in runner.upstream(stage, runner.STAGES):
             assert i("end", dep) < i("start", stage.name), (dep, stage.name)
@@ -110,7 +118,7 @@ def test_a_failure_lets_the_running_stage_finish_and_starts_nothing_downstream(t
         runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
     started = {n for k, n in fake.events if k == "start"}
     assert started == {"screenshots", "transcripts"}
-    assert ("end", "screenshots") in fake.events                        # not abandoned half-way
+    assert ("end", "screenshots") in fake.events  # not abandoned half-way
 
 
 def test_a_waiting_stage_gets_its_kernel_started_on_a_core_left_idle(tmp_path, monkeypatch, planned):
@@ -158,6 +166,6 @@ def test_prestarted_kernels_are_shut_after_a_failure(tmp_path, monkeypatch, plan
     monkeypatch.setattr(runner, "run_stage", fake)
     with pytest.raises(InputError):
         runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
-    assert [n for k, n in log if k == "prestart"] == ["themes"]       # waiting for coding, which failed
+    assert [n for k, n in log if k == "prestart"] == ["themes"]  # waiting for coding, which failed
     assert [n for k, n in log if k == "discard"] == ["themes"]
     assert "themes" not in {n for k, n in fake.events}

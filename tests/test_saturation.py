@@ -22,23 +22,31 @@ def _fp(rows):
 
 def test_guest_measures_by_hand():
     # base of 4 interviews holds codes a..j (10); then runs of 2: P5+P6 add 1 (10% > 5%), P6+P7 add 0 -> stop at P7
-    rows = [(1, "A", "P1", c) for c in "abcd"] + [(1, "A", "P2", c) for c in "aefg"] + \
-           [(1, "A", "P3", c) for c in "hi"] + [(1, "A", "P4", c) for c in "aj"] + \
-           [(2, "A", "P5", "k"), (2, "A", "P6", "a"), (2, "A", "P7", "b"), (2, "A", "P8", "l")]
-    sat = coding.saturation(pd.DataFrame(columns=["source_id", "code_id"]),
-                            _sources("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"), _fp(rows))
+    rows = (
+        [(1, "A", "P1", c) for c in "abcd"]
+        + [(1, "A", "P2", c) for c in "aefg"]
+        + [(1, "A", "P3", c) for c in "hi"]
+        + [(1, "A", "P4", c) for c in "aj"]
+        + [(2, "A", "P5", "k"), (2, "A", "P6", "a"), (2, "A", "P7", "b"), (2, "A", "P8", "l")]
+    )
+    sat = coding.saturation(
+        pd.DataFrame(columns=["source_id", "code_id"]),
+        _sources("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"),
+        _fp(rows),
+    )
     assert sat["new_codes"].tolist() == [4, 3, 2, 1, 1, 0, 0, 1]
     assert sat["in_base"].tolist() == [True] * 4 + [False] * 4
     assert sat["run_new_codes"].fillna(-1).tolist() == [-1, -1, -1, -1, -1, 1, 0, 1]
     assert sat.loc[5, "new_information"] == pytest.approx(0.1)
-    assert sat["saturation"].tolist() == [False] * 6 + [True, False]   # the first run at or under 5%
+    assert sat["saturation"].tolist() == [False] * 6 + [True, False]  # the first run at or under 5%
     assert "source 7 of 8 (P7)" in coding.stopping_point(sat)
 
 
 def test_the_order_is_the_order_of_coding_not_of_interviewing():
     rows = [(2, "A", "P1", "a"), (3, "A", "P2", "b"), (2, "A", "P3", "c")]
-    sat = coding.saturation(pd.DataFrame(columns=["source_id", "code_id"]), _sources("P1", "P2", "P3"), _fp(rows),
-                            base=1, run=1)
+    sat = coding.saturation(
+        pd.DataFrame(columns=["source_id", "code_id"]), _sources("P1", "P2", "P3"), _fp(rows), base=1, run=1
+    )
     assert sat["source_id"].tolist() == ["P1", "P3", "P2"] and sat["coded_in_round"].tolist() == [2, 2, 3]
 
 
@@ -79,12 +87,20 @@ def test_a_first_pass_using_a_code_before_the_history_adds_it(tmp_path):
     book = codebook.load(RAW / "codebook.yml")
     planted = tmp_path / "1-A.csv"
     planted.write_text("coder,source_id,start,end,code_id,memo\nA,WITI-001#1,,,NORMS,\n", encoding="utf-8")
-    got = record.check(book, transcripts.load_sources(RAW), corpus.coding_files(RAW), None, RAW / "codebook.yml",
-                       [planted])
-    assert [str(f) for f in got] == [f"{planted}:2: the round 1 first pass applies NORMS, which the history adds "
-                                     "only in round 2"]
-    committed = record.check(book, transcripts.load_sources(RAW), corpus.coding_files(RAW), None,
-                             RAW / "codebook.yml", coding.first_pass_files(RAW))
+    got = record.check(
+        book, transcripts.load_sources(RAW), corpus.coding_files(RAW), None, RAW / "codebook.yml", [planted]
+    )
+    assert [str(f) for f in got] == [
+        f"{planted}:2: the round 1 first pass applies NORMS, which the history adds only in round 2"
+    ]
+    committed = record.check(
+        book,
+        transcripts.load_sources(RAW),
+        corpus.coding_files(RAW),
+        None,
+        RAW / "codebook.yml",
+        coding.first_pass_files(RAW),
+    )
     assert committed == []
 
 

@@ -15,8 +15,19 @@ def centralised(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("centralised")
     r = compendium("synth", "--out", tmp / "raw", "--scenario", "centralised")
     assert r.returncode == 0, r.stderr[-2000:]
-    r = compendium("run", "--raw", tmp / "raw", "--derived", tmp / "derived", "--reports", tmp / "reports",
-                   "--cache", tmp / "cache", "--jobs", "2")
+    r = compendium(
+        "run",
+        "--raw",
+        tmp / "raw",
+        "--derived",
+        tmp / "derived",
+        "--reports",
+        tmp / "reports",
+        "--cache",
+        tmp / "cache",
+        "--jobs",
+        "2",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     return tmp / "derived"
 
@@ -35,7 +46,8 @@ def test_the_committed_corpus_reads_decentralised_with_fluid_roles():
     assert v["fluid roles"] == "supported"
     reads = _reads(DERIVED)
     assert {reads[m] for m in ("freeman_out", "top10_share", "gini_answers", "answers_by_askers")} == {
-        "unlike tutor-led"}
+        "unlike tutor-led"
+    }
 
 
 def test_the_tutor_led_scenario_reads_centralised(centralised):
@@ -43,8 +55,7 @@ def test_the_tutor_led_scenario_reads_centralised(centralised):
     assert v["decentralised"] == "not supported"
     assert v["fluid roles"] == "not supported"
     reads = _reads(centralised)
-    assert {reads[m] for m in ("freeman_out", "top10_share", "gini_answers", "answers_by_askers")} == {
-        "like tutor-led"}
+    assert {reads[m] for m in ("freeman_out", "top10_share", "gini_answers", "answers_by_askers")} == {"like tutor-led"}
     # the themes rest on the interviews and field notes, which the scenario leaves as they are
     committed = _verdicts(DERIVED)
     assert all(v[t] == committed[t] for t in ("T1", "T2", "T3"))

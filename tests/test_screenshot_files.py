@@ -34,8 +34,14 @@ def _jpeg(src: Path, dest: Path, quality: int = 85, exif_rotate: bool = False) -
 
 
 def test_ids_from_file_names_in_natural_order(tmp_path):
-    for name in ["IMG_2041.PNG", "IMG_998.png", "Screenshot 2023-03-12 at 21.14.jpg", "capture.JPEG", "notes.txt",
-                 "transcribed.csv"]:
+    for name in [
+        "IMG_2041.PNG",
+        "IMG_998.png",
+        "Screenshot 2023-03-12 at 21.14.jpg",
+        "capture.JPEG",
+        "notes.txt",
+        "transcribed.csv",
+    ]:
         (tmp_path / name).write_bytes(b"x")
     shots = screenshots.find_screenshots(tmp_path)
     assert [s.screenshot_id for s in shots] == ["capture", "IMG_998", "IMG_2041", "Screenshot-2023-03-12-at-21.14"]
@@ -50,22 +56,28 @@ def test_committed_names_keep_their_ids():
 def test_ids_from_screenshots_csv_in_its_order(tmp_path):
     for name in ["a.png", "b.jpg"]:
         (tmp_path / name).write_bytes(b"x")
-    (tmp_path / "screenshots.csv").write_text("file,screenshot_id,captured_at\nb.jpg,WITI-001,2023-03-12\n"
-                                              "a.png,WITI-002,2023-03-13\n")
+    (tmp_path / "screenshots.csv").write_text(
+        "file,screenshot_id,captured_at\nb.jpg,WITI-001,2023-03-12\na.png,WITI-002,2023-03-13\n"
+    )
     assert [(s.screenshot_id, s.path.name) for s in screenshots.find_screenshots(tmp_path)] == [
-        ("WITI-001", "b.jpg"), ("WITI-002", "a.png")]
+        ("WITI-001", "b.jpg"),
+        ("WITI-002", "a.png"),
+    ]
 
 
-@pytest.mark.parametrize("files,index,needle,line", [
-    (["a.png", "A.PNG"], None, "also the id of", None),
-    (["a.png", "a.jpg"], None, "also the id of", None),
-    (["a.png", "b.png"], "file,screenshot_id\na.png,P#1\nb.png,B\n", "is not usable", 2),
-    (["a.png", "b.png"], "file,screenshot_id\na.png,X\nb.png,X\n", "also the id of a.png", 3),
-    (["a.png", "b.png"], "file,screenshot_id\na.png,X\n", "b.png has no row", None),
-    (["a.png"], "file,screenshot_id\na.png,X\nc.png,Y\n", "no image file 'c.png'", 3),
-    (["a.png"], "file,id\na.png,X\n", "expected the columns file, screenshot_id", 1),
-    (["notes.txt"], None, "no screenshots", None),
-])
+@pytest.mark.parametrize(
+    "files,index,needle,line",
+    [
+        (["a.png", "A.PNG"], None, "also the id of", None),
+        (["a.png", "a.jpg"], None, "also the id of", None),
+        (["a.png", "b.png"], "file,screenshot_id\na.png,P#1\nb.png,B\n", "is not usable", 2),
+        (["a.png", "b.png"], "file,screenshot_id\na.png,X\nb.png,X\n", "also the id of a.png", 3),
+        (["a.png", "b.png"], "file,screenshot_id\na.png,X\n", "b.png has no row", None),
+        (["a.png"], "file,screenshot_id\na.png,X\nc.png,Y\n", "no image file 'c.png'", 3),
+        (["a.png"], "file,id\na.png,X\n", "expected the columns file, screenshot_id", 1),
+        (["notes.txt"], None, "no screenshots", None),
+    ],
+)
 def test_bad_or_duplicate_ids_are_refused(tmp_path, files, index, needle, line):
     for name in files:
         (tmp_path / name).write_bytes(b"x")
@@ -86,7 +98,7 @@ def test_jpeg_headers_are_read_and_bombs_refused(tmp_path):
     Image.new("L", (8, 8)).save(big, format="JPEG")
     data = bytearray(big.getvalue())
     i = data.index(b"\xff\xc0")
-    data[i + 5:i + 9] = (9000).to_bytes(2, "big") * 2        # the frame header says 9000 x 9000
+    data[i + 5 : i + 9] = (9000).to_bytes(2, "big") * 2  # the frame header says 9000 x 9000
     (tmp_path / "bomb.jpg").write_bytes(bytes(data))
     with pytest.raises(InputError, match="decompression bomb"):
         ocr.check_header(tmp_path / "bomb.jpg")
@@ -111,8 +123,13 @@ def test_a_folder_of_jpg_and_png_with_free_names_runs(tmp_path):
     shutil.copytree(RAW, raw, ignore=shutil.ignore_patterns("WITI-*.png", "transcribed.csv"))
     shots = raw / "private" / "screenshots"
     # names whose natural order is the pages' reading order (threads run on from one page to the next)
-    names = {"WITI-001": "IMG_0998.PNG", "WITI-002": "IMG_2041.jpg", "WITI-003": "IMG_3000.jpeg",
-             "WITI-004": "Screenshot 2023-03-12 at 21.14.JPG", "WITI-005": "Screenshot 2023-03-12 at 21.20.jpg"}
+    names = {
+        "WITI-001": "IMG_0998.PNG",
+        "WITI-002": "IMG_2041.jpg",
+        "WITI-003": "IMG_3000.jpeg",
+        "WITI-004": "Screenshot 2023-03-12 at 21.14.JPG",
+        "WITI-005": "Screenshot 2023-03-12 at 21.20.jpg",
+    }
     for sid, name in names.items():
         if name.lower().endswith(".png"):
             shutil.copyfile(SHOTS / f"{sid}.png", shots / name)
@@ -120,8 +137,19 @@ def test_a_folder_of_jpg_and_png_with_free_names_runs(tmp_path):
             _jpeg(SHOTS / f"{sid}.png", shots / name, quality=80, exif_rotate=(sid == "WITI-005"))
     manifest.write(raw)
     derived = tmp_path / "derived"
-    r = compendium("run", "--raw", raw, "--derived", derived, "--reports", tmp_path / "reports",
-                   "--cache", tmp_path / "cache", "--only", "screenshots")
+    r = compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        derived,
+        "--reports",
+        tmp_path / "reports",
+        "--cache",
+        tmp_path / "cache",
+        "--only",
+        "screenshots",
+    )
     assert r.returncode == 0, r.stderr
     posts = pd.read_csv(derived / "posts.csv", keep_default_na=False)
     ids = {sid: screenshots.id_from_stem(Path(n).stem) for sid, n in names.items()}
@@ -146,6 +174,15 @@ def test_a_duplicate_id_stops_the_stage_with_one_line(tmp_path):
     shutil.copyfile(shots / "WITI-001.png", shots / "witi-001.jpg")
     manifest.write(raw)
     shutil.copytree(DERIVED, tmp_path / "derived")
-    r = compendium("run", "--raw", raw, "--derived", tmp_path / "derived", "--reports", tmp_path / "reports",
-                   "--only", "screenshots")
+    r = compendium(
+        "run",
+        "--raw",
+        raw,
+        "--derived",
+        tmp_path / "derived",
+        "--reports",
+        tmp_path / "reports",
+        "--only",
+        "screenshots",
+    )
     one_line_exit_2(r, "also the id of")

@@ -29,9 +29,14 @@ def make_corpus(root: Path, n_pages=5, seed=4, styles=None):
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("shots")
     members, rows = make_corpus(root)
-    res = screenshots.process(root / "screenshots", root / "roster.csv", root / "derived",
-                              transcribed_path=root / "screenshots" / "transcribed.csv", jobs=2,
-                              cache_dir=root / "cache")
+    res = screenshots.process(
+        root / "screenshots",
+        root / "roster.csv",
+        root / "derived",
+        transcribed_path=root / "screenshots" / "transcribed.csv",
+        jobs=2,
+        cache_dir=root / "cache",
+    )
     return root, members, rows, res
 
 
@@ -39,8 +44,9 @@ def test_outputs_and_columns(run):
     root, _, rows, res = run
     for name in ["posts.csv", "threads.csv", "ocr_quality.csv"]:
         assert (root / "derived" / name).exists()
-    assert sorted(p.name for p in (root / "derived" / "redacted").glob("*.png")) == \
-        [f"WITI-{i:03d}.png" for i in range(1, 6)]
+    assert sorted(p.name for p in (root / "derived" / "redacted").glob("*.png")) == [
+        f"WITI-{i:03d}.png" for i in range(1, 6)
+    ]
     posts = pd.read_csv(root / "derived" / "posts.csv", keep_default_na=False)
     assert list(posts.columns) == screenshots.POST_COLUMNS
     assert posts["post_id"].str.fullmatch(r"WITI-\d{3}#\d+").all()
@@ -67,8 +73,9 @@ def test_no_identifier_in_derived_or_redacted(run):
     text += (root / "derived" / "threads.csv").read_text(encoding="utf-8")
     for ident in idents:
         assert not re.search(rf"(?<!\w){re.escape(ident)}(?!\w)", text, flags=re.IGNORECASE), ident
-    ocr_text = " ".join(" ".join(ocr.read_words(p)["text"])
-                        for p in sorted((root / "derived" / "redacted").glob("*.png")))
+    ocr_text = " ".join(
+        " ".join(ocr.read_words(p)["text"]) for p in sorted((root / "derived" / "redacted").glob("*.png"))
+    )
     for ident in idents:
         assert not re.search(rf"(?<!\w){re.escape(ident)}(?!\w)", ocr_text, flags=re.IGNORECASE), ident
 
@@ -76,8 +83,14 @@ def test_no_identifier_in_derived_or_redacted(run):
 def test_rerun_is_identical_and_cached(run, monkeypatch):
     root, _, _, _ = run
     monkeypatch.setattr(ocr, "_run_rapidocr", lambda arr: (_ for _ in ()).throw(AssertionError("no OCR")))
-    screenshots.process(root / "screenshots", root / "roster.csv", root / "again",
-                        transcribed_path=root / "screenshots" / "transcribed.csv", jobs=1, cache_dir=root / "cache")
+    screenshots.process(
+        root / "screenshots",
+        root / "roster.csv",
+        root / "again",
+        transcribed_path=root / "screenshots" / "transcribed.csv",
+        jobs=1,
+        cache_dir=root / "cache",
+    )
     for name in ["posts.csv", "threads.csv", "ocr_quality.csv", "redacted/WITI-003.png"]:
         assert (root / "again" / name).read_bytes() == (root / "derived" / name).read_bytes(), name
 
@@ -163,11 +176,12 @@ def test_author_missing_from_the_roster_is_masked_listed_and_redacted(run, tmp_p
     is listed for review (masked to initials), and their name is boxed out of the redacted screenshot."""
     root, members, rows, _ = run
     counts = rows[rows["author"] != render.ANONYMOUS].groupby("author").size().sort_values(kind="mergesort")
-    name = counts.index[-1]                                  # the display name with the most posts
+    name = counts.index[-1]  # the display name with the most posts
     gone = next(m for m in members if m["display_name"] == name)
     pseudonyms.write_roster([m for m in members if m is not gone], tmp_path / "roster.csv")
-    res = screenshots.process(root / "screenshots", tmp_path / "roster.csv", tmp_path / "out",
-                              jobs=1, cache_dir=root / "cache")   # the fixture's OCR cache: no OCR here
+    res = screenshots.process(
+        root / "screenshots", tmp_path / "roster.csv", tmp_path / "out", jobs=1, cache_dir=root / "cache"
+    )  # the fixture's OCR cache: no OCR here
     posts = res["posts"]
     theirs = rows[rows["author"] == name][["screenshot_id", "post_index"]]
     got = posts.merge(theirs, on=["screenshot_id", "post_index"])

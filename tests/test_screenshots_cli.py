@@ -26,8 +26,11 @@ SHOTS = Path("private") / "screenshots"
 
 
 def _digest_tree(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +47,26 @@ def corpus(tmp_path):
 
     def run(*extra, env=None):
         manifest.write(raw)
-        args = ["run", "--raw", raw, "--derived", derived, "--reports", tmp_path / "reports",
-                "--cache", tmp_path / "cache", "--only", "screenshots", *extra]
+        args = [
+            "run",
+            "--raw",
+            raw,
+            "--derived",
+            derived,
+            "--reports",
+            tmp_path / "reports",
+            "--cache",
+            tmp_path / "cache",
+            "--only",
+            "screenshots",
+            *extra,
+        ]
         if env is None:
             return compendium(*args)
         exe = shutil.which("compendium", path=str(Path(sys.executable).parent))
-        return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env,
-                              cwd=Path(__file__).resolve().parents[1])
+        return subprocess.run(
+            [exe, *map(str, args)], capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1]
+        )
 
     return raw, derived, run
 
@@ -75,7 +91,7 @@ def test_corrupt_png(corpus, tmp_path, derived_digest):
     p = raw / SHOTS / "WITI-020.png"
     data = bytearray(p.read_bytes())
     mid = len(data) // 2
-    data[mid:mid + 64] = bytes(64)     # a damaged compressed block, same length
+    data[mid : mid + 64] = bytes(64)  # a damaged compressed block, same length
     p.write_bytes(bytes(data))
     one_line_exit_2(run(), str(raw / SHOTS / "WITI-020.png"), "corrupt")
     _untouched(tmp_path, derived, derived_digest)
@@ -114,8 +130,17 @@ def _settings_page() -> Image.Image:
     img = Image.new("RGB", (1080, 2340), "white")
     d = ImageDraw.Draw(img)
     font = ImageFont.truetype(render.Style().font_regular, 40)
-    for k, text in enumerate(["Settings", "Wi-Fi", "Bluetooth", "Display and brightness", "Sounds and vibration",
-                              "Notifications", "Battery and device care"]):
+    for k, text in enumerate(
+        [
+            "Settings",
+            "Wi-Fi",
+            "Bluetooth",
+            "Display and brightness",
+            "Sounds and vibration",
+            "Notifications",
+            "Battery and device care",
+        ]
+    ):
         d.text((60, 120 + 110 * k), text, fill=(20, 20, 20), font=font)
     return img
 
@@ -132,7 +157,7 @@ def test_roster_with_a_duplicate_pseudonym(corpus, tmp_path, derived_digest):
     roster = raw / "private" / "roster.csv"
     lines = roster.read_text(encoding="utf-8").splitlines(keepends=True)
     first = lines[1].split(",")[0]
-    lines[5] = first + lines[5][lines[5].index(","):]
+    lines[5] = first + lines[5][lines[5].index(",") :]
     roster.write_text("".join(lines), encoding="utf-8")
     line = one_line_exit_2(run(), f"{roster}:6", "duplicate pseudonym", first)
     # the error names the row, never the person on it
@@ -142,13 +167,16 @@ def test_roster_with_a_duplicate_pseudonym(corpus, tmp_path, derived_digest):
 
 def test_unknown_ocr_engine(corpus, tmp_path, derived_digest):
     _, derived, run = corpus
-    one_line_exit_2(run("-p", "ocr_engine=nonesuch"), "ocr_engine", "must be one of rapidocr, tesseract, not 'nonesuch'")
+    one_line_exit_2(
+        run("-p", "ocr_engine=nonesuch"), "ocr_engine", "must be one of rapidocr, tesseract, not 'nonesuch'"
+    )
     _untouched(tmp_path, derived, derived_digest)
 
 
 def test_tesseract_not_installed_says_how_to_install_it(corpus, tmp_path, derived_digest):
     _, derived, run = corpus
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}   # the venv, without /usr/bin's tesseract
-    one_line_exit_2(run("-p", "ocr_engine=tesseract", env=env), "ocr_engine", "not installed",
-                     "apt-get install tesseract-ocr")
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # the venv, without /usr/bin's tesseract
+    one_line_exit_2(
+        run("-p", "ocr_engine=tesseract", env=env), "ocr_engine", "not installed", "apt-get install tesseract-ocr"
+    )
     _untouched(tmp_path, derived, derived_digest)

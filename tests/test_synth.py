@@ -1,4 +1,3 @@
-
 import pandas as pd
 import pytest
 import yaml
@@ -8,8 +7,11 @@ from compendium.errors import InputError
 
 from conftest import RAW, compendium
 
-THEMES = ["Engagement in a connective space", "Decentralization of knowledge and authority",
-          "Co-production of knowledge as a community"]
+THEMES = [
+    "Engagement in a connective space",
+    "Decentralization of knowledge and authority",
+    "Co-production of knowledge as a community",
+]
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,8 @@ def test_the_centralised_scenario_is_tutor_led(tmp_path):
     threads = yaml.safe_load((DATA / "threads.yml").read_text(encoding="utf-8"))["threads"]
     participants = pd.read_csv(DATA / "participants.csv", dtype=str)
     out = synth.centralise(threads, members, participants, seed=7)
-    assert synth.centralise(threads, members, participants, seed=7) == out      # seeded
-    tutors = {"p06", "p11", "p04"}   # years 5, 5, then the first year-4 participant by pseudonym
+    assert synth.centralise(threads, members, participants, seed=7) == out  # seeded
+    tutors = {"p06", "p11", "p04"}  # years 5, 5, then the first year-4 participant by pseudonym
     answers = kinds = 0
     posts = _flat(out)
     for post, parent in posts:
@@ -108,7 +110,7 @@ def test_the_centralised_scenario_is_tutor_led(tmp_path):
             kinds += post["author"] in tutors
             assert post["author"] != parent["author"]
         else:
-            assert post["author"] not in tutors                     # tutors only answer
+            assert post["author"] not in tutors  # tutors only answer
     assert kinds / answers >= 0.9
     # texts and acts are untouched: only who wrote them changed
     assert [p["text"] for p, _ in posts] == [p["text"] for p, _ in _flat(threads)]

@@ -48,23 +48,39 @@ def unit_tab():
         ("WITI-001#2", "WITI-001", "post", "M20", "member", "", "post  text\n" + LONG),
         ("WITI-001#10", "WITI-001", "post", "P02", "member", "P02", "ten " + LONG),
     ]
-    return pd.DataFrame(rows, columns=["unit_id", "source_id", "source_type", "speaker",
-                                       "speaker_role", "participant", "text"])
+    return pd.DataFrame(
+        rows, columns=["unit_id", "source_id", "source_type", "speaker", "speaker_role", "participant", "text"]
+    )
 
 
 @pytest.fixture
 def cons():
     pairs = [
-        ("P01:0001", "AFF"),            # interviewer: never a quote
-        ("P01:0002", "AFF"), ("P01:0002", "LURK"),
-        ("P01:0003", "AFF"), ("P01:0003", "SAFE"),
-        ("P02:0001", "SAFE"), ("P02:0001", "ROLE-FLUID"), ("P02:0001", "AFF"),
+        ("P01:0001", "AFF"),  # interviewer: never a quote
+        ("P01:0002", "AFF"),
+        ("P01:0002", "LURK"),
+        ("P01:0003", "AFF"),
+        ("P01:0003", "SAFE"),
+        ("P02:0001", "SAFE"),
+        ("P02:0001", "ROLE-FLUID"),
+        ("P02:0001", "AFF"),
         ("P03:0001", "ROLE-FLUID"),
-        ("WITI-001#2", "AFF"), ("WITI-001#2", "LURK"),
+        ("WITI-001#2", "AFF"),
+        ("WITI-001#2", "LURK"),
         ("WITI-001#10", "SAFE"),
     ]
-    return pd.DataFrame([{"unit_id": u, "source_id": u.split(":")[0].split("#")[0],
-                          "code_id": c, "coders": "A;B", "agreement": "both"} for u, c in pairs])
+    return pd.DataFrame(
+        [
+            {
+                "unit_id": u,
+                "source_id": u.split(":")[0].split("#")[0],
+                "code_id": c,
+                "coders": "A;B",
+                "agreement": "both",
+            }
+            for u, c in pairs
+        ]
+    )
 
 
 def test_prevalence(cb, cons, unit_tab):
@@ -73,9 +89,9 @@ def test_prevalence(cb, cons, unit_tab):
     t1 = p.loc["T1"]
     assert t1["label"] == "Engagement in a connective space"
     assert (t1["n_codes"], t1["n_codes_applied"]) == (2, 2)
-    assert t1["n_units"] == 5          # P01:0001-3, P02:0001, WITI-001#2
-    assert t1["n_sources"] == 3        # P01, P02, WITI-001
-    assert t1["n_participants"] == 2   # P01, P02
+    assert t1["n_units"] == 5  # P01:0001-3, P02:0001, WITI-001#2
+    assert t1["n_sources"] == 3  # P01, P02, WITI-001
+    assert t1["n_participants"] == 2  # P01, P02
     assert t1["share_participants"] == pytest.approx(2 / 3)
     t2 = p.loc["T2"]
     assert (t2["n_units"], t2["n_participants"]) == (4, 3)  # P01:0003, P02:0001, P03, #10
@@ -87,8 +103,17 @@ def test_prevalence(cb, cons, unit_tab):
 def test_quotes_rule(cb, cons, unit_tab):
     q = themes.quotes(cons, cb, unit_tab, per_theme=3)
     assert list(q.columns) == themes.QUOTE_COLUMNS
-    assert list(q.columns)[:9] == ["theme", "rank", "codes", "unit_id", "source_id", "source_type",
-                                   "speaker", "participant", "text"]
+    assert list(q.columns)[:9] == [
+        "theme",
+        "rank",
+        "codes",
+        "unit_id",
+        "source_id",
+        "source_type",
+        "speaker",
+        "participant",
+        "text",
+    ]
     t1 = q[q["theme"] == "T1"]
     # candidates (no interviewer): P01:0002 (2 codes), WITI-001#2 (2), P01:0003 (1), P02:0001 (1)
     # participants' words lead, then a post, then the next participant (themes.quotes' rule); one per voice
@@ -108,14 +133,15 @@ def test_quotes_fill_after_one_per_speaker(cb, cons, unit_tab):
     t1 = q[q["theme"] == "T1"]["unit_id"].tolist()
     assert t1 == ["P01:0002", "WITI-001#2", "P02:0001", "P01:0003"]
     t2 = q[q["theme"] == "T2"]["unit_id"].tolist()
-    assert "P03:0001" in t2   # short quotes admitted when too few long ones
+    assert "P03:0001" in t2  # short quotes admitted when too few long ones
 
 
 def test_quotes_deterministic(cb, cons, unit_tab, tmp_path):
     a = write_csv(themes.quotes(cons, cb, unit_tab), tmp_path / "a.csv").read_bytes()
-    b = write_csv(themes.quotes(cons.sample(frac=1, random_state=1), cb,
-                                unit_tab.sample(frac=1, random_state=2)),
-                  tmp_path / "b.csv").read_bytes()
+    b = write_csv(
+        themes.quotes(cons.sample(frac=1, random_state=1), cb, unit_tab.sample(frac=1, random_state=2)),
+        tmp_path / "b.csv",
+    ).read_bytes()
     assert a == b
 
 

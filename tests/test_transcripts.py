@@ -16,13 +16,15 @@ def test_every_source_parses_and_offsets_round_trip():
     segments.check_offsets(segs, sources)
     texts = {s.source_id: s.text for s in sources}
     for row in segs.itertuples():
-        assert texts[row.source_id][row.start:row.end] == row.text
+        assert texts[row.source_id][row.start : row.end] == row.text
     assert set(segs.speaker_role) == {"interviewer", "participant", "observer"}
 
 
 def test_front_matter_bom_crlf_and_continuations():
-    raw = "\ufeff---\r\nparticipant: P01\r\ndate: 2023-03-01\r\n---\r\nInterviewer: Hi. How are you?\r\n" \
-          "P01: Um, fine [laughs]. Really.\r\nmore text [Friend 1] here.\r\nI: ok\r\n"
+    raw = (
+        "\ufeff---\r\nparticipant: P01\r\ndate: 2023-03-01\r\n---\r\nInterviewer: Hi. How are you?\r\n"
+        "P01: Um, fine [laughs]. Really.\r\nmore text [Friend 1] here.\r\nI: ok\r\n"
+    )
     text = transcripts.normalise(raw)
     src = transcripts.parse_transcript(text, "P01")
     assert src.meta == {"participant": "P01", "date": "2023-03-01"}
@@ -36,14 +38,17 @@ def test_speaker_label_inside_a_line_is_not_a_turn():
     assert len(src.turns) == 2 and "Interviewer: no" in src.turn_text(src.turns[0])
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "empty"),
-    (b"   \n\n", "empty"),
-    (b"P01: caf\xe9 ok\n", "not UTF-8"),
-    (b"just some words\nwithout speakers\n", "text before the first speaker"),
-    (b"---\nparticipant: P01\n---\n\n", "no speaker turns"),
-    (b"P01: hi\nP02: who am I\n", "neither the interviewer nor the participant"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"P01: caf\xe9 ok\n", "not UTF-8"),
+        (b"just some words\nwithout speakers\n", "text before the first speaker"),
+        (b"---\nparticipant: P01\n---\n\n", "no speaker turns"),
+        (b"P01: hi\nP02: who am I\n", "neither the interviewer nor the participant"),
+    ],
+)
 def test_bad_transcripts_name_file_and_reason(tmp_path, content, message):
     p = tmp_path / "P01.txt"
     p.write_bytes(content)
@@ -52,20 +57,31 @@ def test_bad_transcripts_name_file_and_reason(tmp_path, content, message):
     assert message in str(e.value) and "P01.txt" in str(e.value)
 
 
-line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c"),
-                    max_size=300)
+line_text = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs",), blacklist_characters="\r\n\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c"
+    ),
+    max_size=300,
+)
 
 
 # lines that hold a speaker label *inside* them ("... and then P07: said") must stay in their turn
-line_or_label = st.one_of(line_text, st.builds(lambda a, lab, b: f"{a} {lab}: {b}", line_text,
-                                               st.sampled_from(["Interviewer", "I", "P07"]), line_text))
+line_or_label = st.one_of(
+    line_text,
+    st.builds(lambda a, lab, b: f"{a} {lab}: {b}", line_text, st.sampled_from(["Interviewer", "I", "P07"]), line_text),
+)
 
 
 @settings(max_examples=80, deadline=None)
-@given(turns=st.lists(st.tuples(st.sampled_from(["Interviewer", "I", "P07"]), st.lists(line_or_label, min_size=1,
-                                                                                      max_size=4)),
-                      min_size=1, max_size=8),
-       bom=st.booleans(), crlf=st.booleans())
+@given(
+    turns=st.lists(
+        st.tuples(st.sampled_from(["Interviewer", "I", "P07"]), st.lists(line_or_label, min_size=1, max_size=4)),
+        min_size=1,
+        max_size=8,
+    ),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+)
 def test_offsets_round_trip_on_generated_transcripts(turns, bom, crlf):
     lines = []
     for speaker, body in turns:

@@ -36,9 +36,13 @@ HEADER = "pseudonym,year_of_study,witi_role,gender,joined_witi,interview_mode\n"
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _digest(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +71,19 @@ def run(clean, tmp_path):
     def go(raw_dir: Path, *stages):
         manifest.write(raw_dir)
         raw_before = _digest(raw_dir)
-        r = compendium("run", "--raw", raw_dir, "--derived", derived, "--reports", tmp_path / "reports",
-                       "--cache", tmp_path / "cache", "--only", *stages)
+        r = compendium(
+            "run",
+            "--raw",
+            raw_dir,
+            "--derived",
+            derived,
+            "--reports",
+            tmp_path / "reports",
+            "--cache",
+            tmp_path / "cache",
+            "--only",
+            *stages,
+        )
         assert _digest(raw_dir) == raw_before
         return r
 
@@ -109,6 +124,7 @@ def _participants_raising(path: Path, text: str) -> InputError:
 @functools.lru_cache(maxsize=8)
 def _png(width: int, height: int, bit_depth: int = 1, colour_type: int = 0) -> bytes:
     """A valid PNG of ``width x height`` pixels, all zero: a few kilobytes that decode to width*height pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -122,6 +138,7 @@ def _png(width: int, height: int, bit_depth: int = 1, colour_type: int = 0) -> b
 
 
 # --------------------------------------------------------------------------- participants.csv: the loader
+
 
 def test_committed_participants_load_as_the_plain_reader_did():
     from compendium import tables
@@ -150,25 +167,31 @@ def test_participants_duplicate(tmp_path):
     assert (e.line, e.message) == (7, "duplicate pseudonym 'P02' (first on line 3)")
 
 
-@pytest.mark.parametrize("text,line,needle", [
-    ("", 1, "empty file"),
-    ("\n\n", 1, "empty file"),
-    (HEADER, 1, "no participants (header only)"),
-    (HEADER + "P01,2,asker,female,2021,Zoom,extra\n", 2, "7 fields, the header has 6"),
-    (HEADER + "P01,,asker,female,2021,Zoom\n", 2, "empty year_of_study"),
-    (HEADER + "P01,2,,female,2021,Zoom\n", 2, "empty witi_role"),
-    (HEADER + "P01,2,asker\n,3,asker\n", 3, "empty pseudonym"),
-    (HEADER + "P01,2,asker,female,2021,Zoom\n\nP02,9,asker,male,2020,Zoom\n", 4,
-     "year_of_study '9' of P02 is not a whole number from 1 to 6"),
-    (HEADER + "P01,Y2,asker,female,2021,Zoom\n", 2, "year_of_study 'Y***' of P01"),
-    (HEADER + "P01,2.5,asker,female,2021,Zoom\n", 2, "year_of_study '2***' of P01"),
-    (HEADER + "P01,2,asker;teacher,female,2021,Zoom\n", 2, "role 't***' is not one of asker, answerer"),
-    (HEADER + "P01,2,asker;,female,2021,Zoom\n", 2, "an empty role"),
-    (HEADER + "P01,2,asker,female,last year,Zoom\n", 2, "joined_witi 'l***' of P01 is not a year"),
-    (HEADER + "Kelly Tan,2,asker,female,2021,Zoom\n", 2, "pseudonym 'K***' is not of the form P01"),
-    ("pseudonym,pseudonym,year_of_study,witi_role\n", 1, "column 'pseudonym' appears twice"),
-    (HEADER + 'P01,2,"asker,female,2021,Zoom\n', 2, "not a valid CSV file"),
-])
+@pytest.mark.parametrize(
+    "text,line,needle",
+    [
+        ("", 1, "empty file"),
+        ("\n\n", 1, "empty file"),
+        (HEADER, 1, "no participants (header only)"),
+        (HEADER + "P01,2,asker,female,2021,Zoom,extra\n", 2, "7 fields, the header has 6"),
+        (HEADER + "P01,,asker,female,2021,Zoom\n", 2, "empty year_of_study"),
+        (HEADER + "P01,2,,female,2021,Zoom\n", 2, "empty witi_role"),
+        (HEADER + "P01,2,asker\n,3,asker\n", 3, "empty pseudonym"),
+        (
+            HEADER + "P01,2,asker,female,2021,Zoom\n\nP02,9,asker,male,2020,Zoom\n",
+            4,
+            "year_of_study '9' of P02 is not a whole number from 1 to 6",
+        ),
+        (HEADER + "P01,Y2,asker,female,2021,Zoom\n", 2, "year_of_study 'Y***' of P01"),
+        (HEADER + "P01,2.5,asker,female,2021,Zoom\n", 2, "year_of_study '2***' of P01"),
+        (HEADER + "P01,2,asker;teacher,female,2021,Zoom\n", 2, "role 't***' is not one of asker, answerer"),
+        (HEADER + "P01,2,asker;,female,2021,Zoom\n", 2, "an empty role"),
+        (HEADER + "P01,2,asker,female,last year,Zoom\n", 2, "joined_witi 'l***' of P01 is not a year"),
+        (HEADER + "Kelly Tan,2,asker,female,2021,Zoom\n", 2, "pseudonym 'K***' is not of the form P01"),
+        ("pseudonym,pseudonym,year_of_study,witi_role\n", 1, "column 'pseudonym' appears twice"),
+        (HEADER + 'P01,2,"asker,female,2021,Zoom\n', 2, "not a valid CSV file"),
+    ],
+)
 def test_participants_bad_rows(tmp_path, text, line, needle):
     e = _participants_raising(tmp_path / "participants.csv", text)
     assert needle in e.message, e.message
@@ -178,7 +201,7 @@ def test_participants_bad_rows(tmp_path, text, line, needle):
 
 def test_participants_binary_and_control_characters(tmp_path):
     p = tmp_path / "participants.csv"
-    p.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(200))   # a spreadsheet (zip) renamed .csv
+    p.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(200))  # a spreadsheet (zip) renamed .csv
     with pytest.raises(InputError, match="binary file, not UTF-8 text"):
         participants.load_participants(p)
     p.write_bytes((HEADER + "P01,2,asker,fe\x0bmale,2021,Zoom\n").encode())
@@ -189,8 +212,10 @@ def test_participants_binary_and_control_characters(tmp_path):
 
 def test_participants_optional_columns_and_spaces(tmp_path):
     p = tmp_path / "participants.csv"
-    p.write_text("\ufeffpseudonym, year_of_study ,witi_role,notes\r\nP01, 2 ,lurker; asker,\r\n\r\nP120,6,admin,x\r\n",
-                 encoding="utf-8")
+    p.write_text(
+        "\ufeffpseudonym, year_of_study ,witi_role,notes\r\nP01, 2 ,lurker; asker,\r\n\r\nP120,6,admin,x\r\n",
+        encoding="utf-8",
+    )
     df = participants.load_participants(p)
     assert list(df.columns) == ["pseudonym", "year_of_study", "witi_role", "notes"]
     assert df["year_of_study"].tolist() == [2, 6] and df.loc[0, "witi_role"] == "lurker; asker"
@@ -198,7 +223,7 @@ def test_participants_optional_columns_and_spaces(tmp_path):
 
 def test_every_transcript_participant_is_in_participants_csv(raw):
     lines = _lines(raw / "participants.csv")
-    (raw / "participants.csv").write_text("".join(lines[:-1]), encoding="utf-8")   # P14 is the last row
+    (raw / "participants.csv").write_text("".join(lines[:-1]), encoding="utf-8")  # P14 is the last row
     table = participants.load_participants(raw / "participants.csv")
     with pytest.raises(InputError) as err:
         participants.check_transcripts(table, transcripts.load_sources(raw), raw)
@@ -221,6 +246,7 @@ def test_mask_shows_pseudonyms_and_small_numbers_only():
 
 # --------------------------------------------------------------------------- study.yml: the loader
 
+
 def test_committed_study_loads_unchanged():
     import yaml
 
@@ -241,21 +267,40 @@ def test_study_not_yaml(tmp_path):
     assert e.line == 3 and e.message.startswith("not valid YAML (")
 
 
-@pytest.mark.parametrize("edit,line,message", [
-    (("title: >-", "heading: >-"), None, "missing required key 'title'"),
-    (("  - role: \"Researcher 2 (second coder)\"", "  - name: \"Researcher 2 (second coder)\""), 55,
-     "missing required key 'team[1].role'"),
-    (("team:\n  - role:", "team: Researcher 1\nold_team:\n  - role:"), 48, "'team' must be a list, not text"),
-    (("design:\n", "design: abductive\ndesign_notes:\n"), 27, "'design' must be a mapping (key: value), not text"),
-    (('repeat_interviews: "None"', "repeat_interviews: no"), 104,
-     "'data_collection.interviews.repeat_interviews' must be text, not true/false"),
-    (("  sample_size: 14", "  sample_size: fourteen"), 87, "'sampling.sample_size' must be a whole number, not text"),
-    (('observation_start: "2023-01-09"', "observation_start: January"), 44,
-     "'dates.observation_start' must be a date (YYYY-MM-DD or YYYY-MM)"),
-    (("synthetic_notice: >-", "notice: >-"), None, "missing required key 'synthetic_notice' (synthetic is true)"),
-    (("  research_questions:\n", "  research_questions: []\n  old_questions:\n"), 32,
-     "'design.research_questions' must list at least 1"),
-])
+@pytest.mark.parametrize(
+    "edit,line,message",
+    [
+        (("title: >-", "heading: >-"), None, "missing required key 'title'"),
+        (
+            ('  - role: "Researcher 2 (second coder)"', '  - name: "Researcher 2 (second coder)"'),
+            55,
+            "missing required key 'team[1].role'",
+        ),
+        (("team:\n  - role:", "team: Researcher 1\nold_team:\n  - role:"), 48, "'team' must be a list, not text"),
+        (("design:\n", "design: abductive\ndesign_notes:\n"), 27, "'design' must be a mapping (key: value), not text"),
+        (
+            ('repeat_interviews: "None"', "repeat_interviews: no"),
+            104,
+            "'data_collection.interviews.repeat_interviews' must be text, not true/false",
+        ),
+        (
+            ("  sample_size: 14", "  sample_size: fourteen"),
+            87,
+            "'sampling.sample_size' must be a whole number, not text",
+        ),
+        (
+            ('observation_start: "2023-01-09"', "observation_start: January"),
+            44,
+            "'dates.observation_start' must be a date (YYYY-MM-DD or YYYY-MM)",
+        ),
+        (("synthetic_notice: >-", "notice: >-"), None, "missing required key 'synthetic_notice' (synthetic is true)"),
+        (
+            ("  research_questions:\n", "  research_questions: []\n  old_questions:\n"),
+            32,
+            "'design.research_questions' must list at least 1",
+        ),
+    ],
+)
 def test_study_schema_errors_name_the_key_and_its_line(tmp_path, edit, line, message):
     text = (RAW / "study.yml").read_text()
     assert edit[0] in text
@@ -281,8 +326,9 @@ def test_report_reads_study_and_guide_through_the_validating_readers(raw):
     from compendium import report
 
     assert report.load_study(raw)["synthetic"] is True
-    assert report.guide_sections(raw) == sum(1 for ln in (RAW / "interview_guide.md").read_text().splitlines()
-                                             if ln.startswith("## "))
+    assert report.guide_sections(raw) == sum(
+        1 for ln in (RAW / "interview_guide.md").read_text().splitlines() if ln.startswith("## ")
+    )
     (raw / "interview_guide.md").write_bytes(b"# Guide\n## One\nask \x1b[1m this\n")
     with pytest.raises(InputError, match="control character U\\+001B at column 5") as err:
         report.guide_sections(raw)
@@ -290,6 +336,7 @@ def test_report_reads_study_and_guide_through_the_validating_readers(raw):
 
 
 # --------------------------------------------------------------------------- coding files: the loaders
+
 
 def test_coding_header_only(raw):
     (raw / "coding" / "B.csv").write_text("coder,source_id,start,end,code_id,memo\n")
@@ -329,6 +376,7 @@ def test_report_coder_counts_match_the_notebook_formula():
 
 # --------------------------------------------------------------------------- control characters and NUL bytes
 
+
 def test_nul_byte_in_a_transcript_is_refused_by_line_and_column(raw):
     p = raw / "transcripts" / "P04.txt"
     lines = _lines(p)
@@ -353,8 +401,12 @@ def test_nul_byte_near_the_start_of_a_transcript_is_a_binary_file(raw):
 
 # --------------------------------------------------------------------------- images
 
-@pytest.mark.parametrize("width,height,bits,colour", [(20000, 20000, 1, 0), (8000, 8000, 8, 3)],
-                         ids=["1-bit-400MP-above-Pillow-limit", "palette-64MP"])
+
+@pytest.mark.parametrize(
+    "width,height,bits,colour",
+    [(20000, 20000, 1, 0), (8000, 8000, 8, 3)],
+    ids=["1-bit-400MP-above-Pillow-limit", "palette-64MP"],
+)
 def test_decompression_bomb_is_said_as_such(tmp_path, width, height, bits, colour):
     p = tmp_path / "WITI-001.png"
     p.write_bytes(_png(width, height, bits, colour))
@@ -363,9 +415,11 @@ def test_decompression_bomb_is_said_as_such(tmp_path, width, height, bits, colou
     for check in (ocr.load_image, screenshots.check_image, ocr.check_header):
         with pytest.raises(InputError) as err:
             check(p)
-        assert str(err.value) == (f"{p}: image too large ({width} x {height} pixels, a decompression bomb?); "
-                                  f"the limit is {ocr.MAX_PIXELS // 1_000_000} megapixels")
-    assert time.perf_counter() - t0 < 1.0   # said from the header: nothing decoded
+        assert str(err.value) == (
+            f"{p}: image too large ({width} x {height} pixels, a decompression bomb?); "
+            f"the limit is {ocr.MAX_PIXELS // 1_000_000} megapixels"
+        )
+    assert time.perf_counter() - t0 < 1.0  # said from the header: nothing decoded
 
 
 def test_image_below_the_limit_still_opens(tmp_path):
@@ -379,8 +433,9 @@ def test_image_below_the_limit_still_opens(tmp_path):
 
 # --------------------------------------------------------------------------- validate_raw
 
+
 def test_validate_raw_passes_quickly_on_the_committed_corpus():
-    validate.validate_raw(RAW, list(runner.STAGE_NAMES))   # imports and file cache warmed
+    validate.validate_raw(RAW, list(runner.STAGE_NAMES))  # imports and file cache warmed
     t0 = time.perf_counter()
     validate.validate_raw(RAW, list(runner.STAGE_NAMES))
     assert time.perf_counter() - t0 < 1.0
@@ -392,7 +447,7 @@ def _break(raw: Path, case: str) -> tuple[Path, int | None, str]:
     pcsv = raw / "participants.csv"
     lines = _lines(pcsv)
     if case == "participants-no-pseudonym":
-        pcsv.write_text("".join(["id" + lines[0][len("pseudonym"):], *lines[1:]]))
+        pcsv.write_text("".join(["id" + lines[0][len("pseudonym") :], *lines[1:]]))
         return pcsv, 1, "missing column(s) pseudonym"
     if case == "participants-duplicate":
         lines[6] = "P02" + lines[6][3:]
@@ -402,8 +457,9 @@ def _break(raw: Path, case: str) -> tuple[Path, int | None, str]:
         pcsv.write_text("")
         return pcsv, 1, "empty file"
     if case == "participants-no-year":
-        pcsv.write_text("".join(",".join(c for i, c in enumerate(ln.rstrip("\n").split(",")) if i != 1) + "\n"
-                                for ln in lines))
+        pcsv.write_text(
+            "".join(",".join(c for i, c in enumerate(ln.rstrip("\n").split(",")) if i != 1) + "\n" for ln in lines)
+        )
         return pcsv, 1, "missing column(s) year_of_study"
     if case == "participants-no-P14":
         pcsv.write_text("".join(lines[:-1]))
@@ -439,7 +495,7 @@ def _break(raw: Path, case: str) -> tuple[Path, int | None, str]:
     if case == "fieldnote-control":
         p = raw / "fieldnotes" / "FN-2023-03-20.md"
         tl = _lines(p)
-        tl[6] = tl[6][:3] + "\x0c" + tl[6][3:]   # a form feed pasted from a PDF
+        tl[6] = tl[6][:3] + "\x0c" + tl[6][3:]  # a form feed pasted from a PDF
         p.write_text("".join(tl))
         return p, 7, "control character U+000C at column 4"
     if case == "guide-control":
@@ -452,12 +508,20 @@ def _break(raw: Path, case: str) -> tuple[Path, int | None, str]:
 PARTICIPANT_READERS = {"transcripts", "report"}
 SOURCE_READERS = {"transcripts", "coding", "report"}
 CASES = {  # case -> the stages that read the broken file
-    "participants-no-pseudonym": PARTICIPANT_READERS, "participants-duplicate": PARTICIPANT_READERS,
-    "participants-empty": PARTICIPANT_READERS, "participants-no-year": PARTICIPANT_READERS,
-    "participants-no-P14": PARTICIPANT_READERS, "participants-bad-year": PARTICIPANT_READERS,
-    "study-not-yaml": {"report"}, "study-missing-key": {"report"}, "study-wrong-type": {"report"},
-    "coding-header-only": {"coding", "report"}, "coding-binary": {"coding", "report"},
-    "transcript-nul": SOURCE_READERS, "fieldnote-control": SOURCE_READERS, "guide-control": {"report"},
+    "participants-no-pseudonym": PARTICIPANT_READERS,
+    "participants-duplicate": PARTICIPANT_READERS,
+    "participants-empty": PARTICIPANT_READERS,
+    "participants-no-year": PARTICIPANT_READERS,
+    "participants-no-P14": PARTICIPANT_READERS,
+    "participants-bad-year": PARTICIPANT_READERS,
+    "study-not-yaml": {"report"},
+    "study-missing-key": {"report"},
+    "study-wrong-type": {"report"},
+    "coding-header-only": {"coding", "report"},
+    "coding-binary": {"coding", "report"},
+    "transcript-nul": SOURCE_READERS,
+    "fieldnote-control": SOURCE_READERS,
+    "guide-control": {"report"},
 }
 
 
@@ -488,9 +552,18 @@ def test_validate_raw_checks_screenshot_headers(clean, tmp_path):
 
 # --------------------------------------------------------------------------- compendium run, as a user meets it
 
-@pytest.mark.parametrize("case,stage", [("study-not-yaml", "report"), ("study-wrong-type", "report"),
-                                        ("coding-header-only", "coding"), ("coding-binary", "coding"),
-                                        ("transcript-nul", "transcripts"), ("fieldnote-control", "transcripts")])
+
+@pytest.mark.parametrize(
+    "case,stage",
+    [
+        ("study-not-yaml", "report"),
+        ("study-wrong-type", "report"),
+        ("coding-header-only", "coding"),
+        ("coding-binary", "coding"),
+        ("transcript-nul", "transcripts"),
+        ("fieldnote-control", "transcripts"),
+    ],
+)
 def test_run_stops_on_bad_input(raw, run, case, stage):
     """Caught by the stage's own loader (or the gate's strict reader) before the stage writes anything."""
     path, line, needle = _break(raw, case)
@@ -502,12 +575,22 @@ def test_run_stops_on_a_decompression_bomb(tmp_path, run):
     shutil.copytree(RAW, raw)
     p = raw / "private" / "screenshots" / "WITI-003.png"
     p.write_bytes(_png(20000, 20000))
-    one_line_exit_2(run(raw, "screenshots"), _where(p, raw, None),
-                    "image too large (20000 x 20000 pixels, a decompression bomb?)")
+    one_line_exit_2(
+        run(raw, "screenshots"), _where(p, raw, None), "image too large (20000 x 20000 pixels, a decompression bomb?)"
+    )
 
 
-@pytest.mark.parametrize("case", ["participants-no-pseudonym", "participants-duplicate", "participants-empty",
-                                  "participants-no-year", "participants-no-P14", "participants-bad-year"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "participants-no-pseudonym",
+        "participants-duplicate",
+        "participants-empty",
+        "participants-no-year",
+        "participants-no-P14",
+        "participants-bad-year",
+    ],
+)
 def test_run_stops_on_a_bad_participants_table(raw, run, case):
     """Caught by the runner's up-front check (validate_raw) or the transcripts notebook's validating loader."""
     path, line, needle = _break(raw, case)
@@ -515,12 +598,21 @@ def test_run_stops_on_a_bad_participants_table(raw, run, case):
     one_line_exit_2(r, _where(path, raw, line), needle)
 
 
-@pytest.mark.parametrize("edit,line,needle", [
-    (lambda rows: rows[:3] + [",".join([rows[3].split(",")[0], " "] + rows[3].split(",")[2:])] + rows[4:], 4,
-     "empty display_name"),
-    (lambda rows: rows + [rows[2].split(",")[0] + "x," + "Someone Else," + rows[2].split(",")[2] + ","], None,
-     "duplicate handle"),
-])
+@pytest.mark.parametrize(
+    "edit,line,needle",
+    [
+        (
+            lambda rows: rows[:3] + [",".join([rows[3].split(",")[0], " "] + rows[3].split(",")[2:])] + rows[4:],
+            4,
+            "empty display_name",
+        ),
+        (
+            lambda rows: rows + [rows[2].split(",")[0] + "x," + "Someone Else," + rows[2].split(",")[2] + ","],
+            None,
+            "duplicate handle",
+        ),
+    ],
+)
 def test_run_stops_on_a_bad_roster_whatever_the_stage(raw, run, edit, line, needle):
     """An empty display name or a duplicate handle is refused for every stage, not only the screenshots."""
     p = raw / "private" / "roster.csv"

@@ -127,8 +127,11 @@ PATTERNS: dict[str, list[list[dict]]] = {
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Opening posts that are not requests for knowledge although they end with '?' or open with "What is": polls,
 # announcements, pinned compilations, and rhetorical idioms.
-NOT_A_QUESTION = re.compile(r"^\s*(\[pinned\]|\[file\]|poll\b(?!\s+to\s+settle)|reminder\b|can we agree\b|"
-                            r"what is with\b|what is this feeling\b)", re.I)
+NOT_A_QUESTION = re.compile(
+    r"^\s*(\[pinned\]|\[file\]|poll\b(?!\s+to\s+settle)|reminder\b|can we agree\b|"
+    r"what is with\b|what is this feeling\b)",
+    re.I,
+)
 # An opening post that is not a question may still invite knowledge ("Drop your best tips here"): content replies
 # to it are answers.
 INVITES = re.compile(r"\b(drop|share|post|add|leave)\s+(your|any|some)\b|\btips?\s+(here|below|pls|please)\b", re.I)
@@ -177,9 +180,18 @@ def _labels(doc, matcher) -> set[str]:
     return {doc.vocab.strings[m_id] for m_id, _, _ in matcher(doc)}
 
 
-def decide(text: str, depth: int, labels: set[str], replier_is_asker: bool, parent_act: str | None,
-           parent_author_is_replier: bool = False, root_act: str | None = None, answered_before: bool = False,
-           feedback_on_own: bool = False, root_invites: bool = False) -> tuple[str, str]:
+def decide(
+    text: str,
+    depth: int,
+    labels: set[str],
+    replier_is_asker: bool,
+    parent_act: str | None,
+    parent_author_is_replier: bool = False,
+    root_act: str | None = None,
+    answered_before: bool = False,
+    feedback_on_own: bool = False,
+    root_invites: bool = False,
+) -> tuple[str, str]:
     """The act of one post and the rule that decided it (module docstring), from its text's matched labels and
     its place in the thread: who asked, the act of the post replied to and of the thread's opening post, whether
     an answer was given earlier in the thread, and whether the post replied to was feedback on the replier's own
@@ -233,14 +245,18 @@ def classify(posts: pd.DataFrame) -> pd.DataFrame:
     for rec, doc in zip(p.itertuples(index=False), docs):
         parent_author = author_of.get(rec.parent_post_id)
         grandparent_author = author_of.get(parent_of.get(rec.parent_post_id, ""))
-        act, rule = decide(rec.text, rec.depth, _labels(doc, matcher),
-                           replier_is_asker=bool(rec.author) and asker_of.get(rec.thread_id) == rec.author,
-                           parent_act=act_of.get(rec.parent_post_id),
-                           parent_author_is_replier=parent_author is not None and parent_author == rec.author,
-                           root_act=act_of.get(root_of.get(rec.thread_id, "")),
-                           answered_before=rec.thread_id in answered,
-                           feedback_on_own=bool(rec.author) and grandparent_author == rec.author,
-                           root_invites=bool(INVITES.search(root_text.get(rec.thread_id, ""))))
+        act, rule = decide(
+            rec.text,
+            rec.depth,
+            _labels(doc, matcher),
+            replier_is_asker=bool(rec.author) and asker_of.get(rec.thread_id) == rec.author,
+            parent_act=act_of.get(rec.parent_post_id),
+            parent_author_is_replier=parent_author is not None and parent_author == rec.author,
+            root_act=act_of.get(root_of.get(rec.thread_id, "")),
+            answered_before=rec.thread_id in answered,
+            feedback_on_own=bool(rec.author) and grandparent_author == rec.author,
+            root_invites=bool(INVITES.search(root_text.get(rec.thread_id, ""))),
+        )
         act_of[rec.post_id] = act
         if act in ANSWER_ACTS:
             answered.add(rec.thread_id)
@@ -264,15 +280,24 @@ def evaluate(predicted: pd.Series, labelled: pd.Series) -> tuple[pd.DataFrame, p
         pred_n, lab_n = int(confusion[a].sum()), int(confusion.loc[a].sum())
         precision = tp / pred_n if pred_n else float("nan")
         recall = tp / lab_n if lab_n else float("nan")
-        f1 = 2 * precision * recall / (precision + recall) if pred_n and lab_n and (precision + recall) else (
-            0.0 if (pred_n or lab_n) else float("nan"))
-        rows.append({"act": a, "precision": precision, "recall": recall, "f1": f1, "support": lab_n,
-                     "predicted": pred_n})
+        f1 = (
+            2 * precision * recall / (precision + recall)
+            if pred_n and lab_n and (precision + recall)
+            else (0.0 if (pred_n or lab_n) else float("nan"))
+        )
+        rows.append(
+            {"act": a, "precision": precision, "recall": recall, "f1": f1, "support": lab_n, "predicted": pred_n}
+        )
     scores = pd.DataFrame(rows)
     scored = scores[scores["act"].isin(acts)]
-    macro = {"act": "macro", "precision": scored["precision"].fillna(0).mean(),
-             "recall": scored["recall"].fillna(0).mean(), "f1": scored["f1"].mean(),
-             "support": int(scored["support"].sum()), "predicted": int(scored["predicted"].sum())}
+    macro = {
+        "act": "macro",
+        "precision": scored["precision"].fillna(0).mean(),
+        "recall": scored["recall"].fillna(0).mean(),
+        "f1": scored["f1"].mean(),
+        "support": int(scored["support"].sum()),
+        "predicted": int(scored["predicted"].sum()),
+    }
     scores = pd.concat([scores, pd.DataFrame([macro])], ignore_index=True)
     return scores, confusion.reset_index()
 
@@ -284,9 +309,15 @@ def audit(posts: pd.DataFrame, predicted: pd.DataFrame, labelled: pd.Series) -> 
     merged = merged[merged["labelled"].astype(str).str.len() > 0]
     wrong = merged[merged["act"] != merged["labelled"]]
     text = posts.set_index(posts["post_id"].astype(str))["text"]
-    out = pd.DataFrame({"post_id": wrong.index, "labelled": wrong["labelled"].values,
-                        "predicted": wrong["act"].values, "rule": wrong["rule"].values,
-                        "text": [str(text.get(i, "")) for i in wrong.index]})
+    out = pd.DataFrame(
+        {
+            "post_id": wrong.index,
+            "labelled": wrong["labelled"].values,
+            "predicted": wrong["act"].values,
+            "rule": wrong["rule"].values,
+            "text": [str(text.get(i, "")) for i in wrong.index],
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -298,8 +329,7 @@ def quality(classified: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFram
     hand-assigned acts (``post_id, act``; ``act_labels.csv``). Empty tables, with their columns, when the study
     has no labels: the classifier is then *not measured*, and says so rather than guessing."""
     if labels is None or labels.empty:
-        return (pd.DataFrame(columns=SCORE_COLUMNS),
-                pd.DataFrame(columns=["labelled", *ACTS]))
+        return (pd.DataFrame(columns=SCORE_COLUMNS), pd.DataFrame(columns=["labelled", *ACTS]))
     predicted = classified.set_index(classified["post_id"].astype(str))["act"]
     labelled = labels.set_index(labels["post_id"].astype(str))["act"]
     return evaluate(predicted, labelled)

@@ -26,8 +26,17 @@ import numpy as np
 import pandas as pd
 
 VERDICTS = ("supported", "partly supported", "not supported", "not measured")
-CLAIM_COLUMNS = ["finding", "claim", "evidence", "reference", "verdict", "would_contradict", "figure", "quotes",
-                 "caveat"]
+CLAIM_COLUMNS = [
+    "finding",
+    "claim",
+    "evidence",
+    "reference",
+    "verdict",
+    "would_contradict",
+    "figure",
+    "quotes",
+    "caveat",
+]
 AGENCY_CODES = ("AGENCY", "SYMM")
 SEED = 2107
 NULL_DRAWS = 1000
@@ -49,11 +58,18 @@ def _f(x, digits: int = 2) -> str:
     return "n/a" if math.isnan(v) else f"{v:.{digits}f}"
 
 
-def theme_rows(themes: pd.DataFrame, coding: pd.DataFrame, code_theme: dict[str, str], quotes: pd.DataFrame,
-               n_participants: int, kinds: dict[str, str]) -> list[dict]:
+def theme_rows(
+    themes: pd.DataFrame,
+    coding: pd.DataFrame,
+    code_theme: dict[str, str],
+    quotes: pd.DataFrame,
+    n_participants: int,
+    kinds: dict[str, str],
+) -> list[dict]:
     """One row per theme: units, sources by kind, participants, codes carrying it, exemplar quote ids."""
-    c = coding.assign(theme=coding["code_id"].map(code_theme),
-                      kind=coding["source_id"].astype(str).map(kinds).fillna("other"))
+    c = coding.assign(
+        theme=coding["code_id"].map(code_theme), kind=coding["source_id"].astype(str).map(kinds).fillna("other")
+    )
     rows = []
     for r in themes.itertuples(index=False):
         mine = c[c["theme"] == r.theme]
@@ -61,28 +77,38 @@ def theme_rows(themes: pd.DataFrame, coding: pd.DataFrame, code_theme: dict[str,
         per_code = mine.groupby("code_id").size()
         top_share = float(per_code.max() / per_code.sum()) if len(per_code) else math.nan
         share = int(r.n_participants) / n_participants if n_participants else math.nan
-        ok = (not math.isnan(share) and share >= MIN_SHARE_PARTICIPANTS and len(kinds) >= 2
-              and len(per_code) >= 2)
+        ok = not math.isnan(share) and share >= MIN_SHARE_PARTICIPANTS and len(kinds) >= 2 and len(per_code) >= 2
         q = quotes[quotes["theme"] == r.theme]["unit_id"].astype(str).head(3).tolist()
-        rows.append({
-            "finding": r.theme, "claim": f"{r.theme} {r.label}",
-            "evidence": (f"{int(r.n_units)} coded units in {int(r.n_sources)} sources ("
-                         + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-                         + f"); {int(r.n_participants)} of {n_participants} interviewees; {len(per_code)} codes, "
-                         f"the largest carrying {_f(top_share * 100, 0)}% of its units"),
-            "reference": (f"present for at least {MIN_SHARE_PARTICIPANTS:.0%} of interviewees, in two or more kinds of "
-                          "source, carried by more than one code"),
-            "verdict": "supported" if ok else "not supported",
-            "would_contradict": "the theme's codes applied for few interviewees, in one kind of source, or by one code",
-            "figure": "fig1_theme_prevalence", "quotes": "; ".join(q),
-            "caveat": ("prevalence shows that a theme was coded, not that it is true; themes are constructed by the "
-                       "analysts (codebook history)"),
-        })
+        rows.append(
+            {
+                "finding": r.theme,
+                "claim": f"{r.theme} {r.label}",
+                "evidence": (
+                    f"{int(r.n_units)} coded units in {int(r.n_sources)} sources ("
+                    + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                    + f"); {int(r.n_participants)} of {n_participants} interviewees; {len(per_code)} codes, "
+                    f"the largest carrying {_f(top_share * 100, 0)}% of its units"
+                ),
+                "reference": (
+                    f"present for at least {MIN_SHARE_PARTICIPANTS:.0%} of interviewees, in two or more kinds of "
+                    "source, carried by more than one code"
+                ),
+                "verdict": "supported" if ok else "not supported",
+                "would_contradict": "the theme's codes applied for few interviewees, in one kind of source, or by one code",
+                "figure": "fig1_theme_prevalence",
+                "quotes": "; ".join(q),
+                "caveat": (
+                    "prevalence shows that a theme was coded, not that it is true; themes are constructed by the "
+                    "analysts (codebook history)"
+                ),
+            }
+        )
     return rows
 
 
-def cooccurrence_null(coding: pd.DataFrame, a_codes, b_prefix: str = "AFF", seed: int = SEED,
-                      draws: int = NULL_DRAWS) -> tuple[int, float, float, int]:
+def cooccurrence_null(
+    coding: pd.DataFrame, a_codes, b_prefix: str = "AFF", seed: int = SEED, draws: int = NULL_DRAWS
+) -> tuple[int, float, float, int]:
     """Units carrying a code of ``a_codes`` and a code starting with ``b_prefix``: observed count, and the 95%
     interval when each code's units are redrawn at random among all coded units (each code keeps its number of
     units). Returns (observed, low, high, units)."""
@@ -124,10 +150,18 @@ def _unlike(e: dict) -> bool:
     return bool(e) and e.get("reads") == "unlike tutor-led"
 
 
-def claims(themes: pd.DataFrame, coding: pd.DataFrame, code_theme: dict[str, str], quotes: pd.DataFrame,
-           n_participants: int, evidence: pd.DataFrame, kinds: dict[str, str],
-           act_quality: pd.DataFrame | None = None, ocr_quality: pd.DataFrame | None = None,
-           synthetic: bool = False) -> pd.DataFrame:
+def claims(
+    themes: pd.DataFrame,
+    coding: pd.DataFrame,
+    code_theme: dict[str, str],
+    quotes: pd.DataFrame,
+    n_participants: int,
+    evidence: pd.DataFrame,
+    kinds: dict[str, str],
+    act_quality: pd.DataFrame | None = None,
+    ocr_quality: pd.DataFrame | None = None,
+    synthetic: bool = False,
+) -> pd.DataFrame:
     """The claims table (module docstring), computed from the derived tables; ``kinds`` is
     :func:`source_kinds`."""
     rows = theme_rows(themes, coding, code_theme, quotes, n_participants, kinds)
@@ -139,25 +173,39 @@ def claims(themes: pd.DataFrame, coding: pd.DataFrame, code_theme: dict[str, str
     cer = math.nan
     if ocr_quality is not None and len(ocr_quality) and "cer" in ocr_quality:
         cer = float(pd.to_numeric(ocr_quality["cer"], errors="coerce").mean())
-    flow_caveat = (base + f"A sample of screenshots read by OCR (mean character error {_f(cer * 100, 1)}%); "
-                   f"reply acts from rules (macro-F1 {_f(macro)} against hand labels, in-sample)")
+    flow_caveat = (
+        base + f"A sample of screenshots read by OCR (mean character error {_f(cer * 100, 1)}%); "
+        f"reply acts from rules (macro-F1 {_f(macro)} against hand labels, in-sample)"
+    )
 
     obs, lo, hi, n_units = cooccurrence_null(coding, AGENCY_CODES)
-    sym_q = quotes[quotes["codes"].astype(str).str.contains("AGENCY|SYMM") &
-                   quotes["codes"].astype(str).str.contains("AFF")]["unit_id"].astype(str).head(3).tolist()
+    sym_q = (
+        quotes[
+            quotes["codes"].astype(str).str.contains("AGENCY|SYMM") & quotes["codes"].astype(str).str.contains("AFF")
+        ]["unit_id"]
+        .astype(str)
+        .head(3)
+        .tolist()
+    )
     above = not math.isnan(hi) and obs > hi
-    rows.append({
-        "finding": "symmetry",
-        "claim": "learners shape the use of the platform and their practices are patterned by its affordances",
-        "evidence": f"{obs} of {n_units} coded units carry a learner-agency code ({', '.join(AGENCY_CODES)}) and an "
-                    "affordance code (AFF*)",
-        "reference": f"units expected by chance: {_f(lo, 0)}-{_f(hi, 0)} (each code's units redrawn, {NULL_DRAWS} draws)",
-        "verdict": "partly supported" if above else "not supported",
-        "would_contradict": "agency and affordance codes meeting no more often than chance",
-        "figure": "fig6_cooccurrence", "quotes": "; ".join(sym_q),
-        "caveat": base + ("Co-occurrence has no direction: it shows the two are discussed together, not that "
-                          "each shapes the other; the symmetry rests on the analysts' reading of the quotes"),
-    })
+    rows.append(
+        {
+            "finding": "symmetry",
+            "claim": "learners shape the use of the platform and their practices are patterned by its affordances",
+            "evidence": f"{obs} of {n_units} coded units carry a learner-agency code ({', '.join(AGENCY_CODES)}) and an "
+            "affordance code (AFF*)",
+            "reference": f"units expected by chance: {_f(lo, 0)}-{_f(hi, 0)} (each code's units redrawn, {NULL_DRAWS} draws)",
+            "verdict": "partly supported" if above else "not supported",
+            "would_contradict": "agency and affordance codes meeting no more often than chance",
+            "figure": "fig6_cooccurrence",
+            "quotes": "; ".join(sym_q),
+            "caveat": base
+            + (
+                "Co-occurrence has no direction: it shows the two are discussed together, not that "
+                "each shapes the other; the symmetry rests on the analysts' reading of the quotes"
+            ),
+        }
+    )
 
     conc = [_ev(evidence, m) for m in ("freeman_out", "top10_share", "gini_answers")]
     built = _ev(evidence, "share_threads_built")
@@ -173,43 +221,61 @@ def claims(themes: pd.DataFrame, coding: pd.DataFrame, code_theme: dict[str, str
     else:
         verdict = "not supported"  # answers concentrated as in a tutor-led community, whatever else holds
     corrections = int(coding["code_id"].isin(["CORRECT", "NORMS", "MODERATE"]).sum())
-    rows.append({
-        "finding": "decentralised",
-        "claim": "knowledge sharing is decentralised, collaborative and self-regulated",
-        "evidence": (f"answers given: Freeman out-centralisation {_against(conc[0])}, top 10% share "
-                     f"{_against(conc[1])}, Gini {_against(conc[2])}; threads built by 3+ members "
-                     f"{_against(built)}; self-regulation: {corrections} units coded CORRECT, NORMS or MODERATE "
-                     "(descriptive, no reference)"),
-        "reference": ("a tutor-led community of the same size (a few seniors give three in five answers; chance: "
-                      "answerers swapped between answers, each member's count kept)"),
-        "verdict": verdict,
-        "would_contradict": "concentration inside the tutor-led range; few threads built by several members",
-        "figure": "fig5_network", "quotes": "",
-        "caveat": flow_caveat,
-    })
+    rows.append(
+        {
+            "finding": "decentralised",
+            "claim": "knowledge sharing is decentralised, collaborative and self-regulated",
+            "evidence": (
+                f"answers given: Freeman out-centralisation {_against(conc[0])}, top 10% share "
+                f"{_against(conc[1])}, Gini {_against(conc[2])}; threads built by 3+ members "
+                f"{_against(built)}; self-regulation: {corrections} units coded CORRECT, NORMS or MODERATE "
+                "(descriptive, no reference)"
+            ),
+            "reference": (
+                "a tutor-led community of the same size (a few seniors give three in five answers; chance: "
+                "answerers swapped between answers, each member's count kept)"
+            ),
+            "verdict": verdict,
+            "would_contradict": "concentration inside the tutor-led range; few threads built by several members",
+            "figure": "fig5_network",
+            "quotes": "",
+            "caveat": flow_caveat,
+        }
+    )
 
     both = _ev(evidence, "share_both")
     by_askers = _ev(evidence, "answers_by_askers")
     year = _ev(evidence, "share_same_or_lower_year")
-    rows.append({
-        "finding": "fluid roles",
-        "claim": "the roles of teacher and learner are fluid and non-exclusive",
-        "evidence": (f"share of answers given by members who also ask {_against(by_askers)}; share of active "
-                     f"members who both ask and answer (thanks excluded) {_against(both)}; top 10% share of "
-                     f"answers {_against(conc[1])}; answers to questions from the same or a lower year "
-                     f"{_f(year.get('observed'))} ({int(year.get('n', 0) or 0)} known, "
-                     f"{int(year.get('unknown', 0) or 0)} unknown)"),
-        "reference": "a tutor-led community in which tutors answer and do not ask",
-        # A headcount of members who "both" ask and answer is reached by one question and one answer (or one
-        # misread post), and a mild tutor-led community has many such learners too. Roles are fluid when the
-        # answering itself comes from members who also ask, and is not reserved to a few.
-        "verdict": ("not measured" if not by_askers or not conc[1] else
-                    "supported" if _unlike(by_askers) and _unlike(conc[1]) else "not supported"),
-        "would_contradict": ("answers coming from members who never ask, or from a few members only (both in "
-                             "the tutor-led range)"),
-        "figure": "fig5_network", "quotes": "",
-        "caveat": flow_caveat + "; years are known only for interviewed members",
-    })
+    rows.append(
+        {
+            "finding": "fluid roles",
+            "claim": "the roles of teacher and learner are fluid and non-exclusive",
+            "evidence": (
+                f"share of answers given by members who also ask {_against(by_askers)}; share of active "
+                f"members who both ask and answer (thanks excluded) {_against(both)}; top 10% share of "
+                f"answers {_against(conc[1])}; answers to questions from the same or a lower year "
+                f"{_f(year.get('observed'))} ({int(year.get('n', 0) or 0)} known, "
+                f"{int(year.get('unknown', 0) or 0)} unknown)"
+            ),
+            "reference": "a tutor-led community in which tutors answer and do not ask",
+            # A headcount of members who "both" ask and answer is reached by one question and one answer (or one
+            # misread post), and a mild tutor-led community has many such learners too. Roles are fluid when the
+            # answering itself comes from members who also ask, and is not reserved to a few.
+            "verdict": (
+                "not measured"
+                if not by_askers or not conc[1]
+                else "supported"
+                if _unlike(by_askers) and _unlike(conc[1])
+                else "not supported"
+            ),
+            "would_contradict": (
+                "answers coming from members who never ask, or from a few members only (both in the tutor-led range)"
+            ),
+            "figure": "fig5_network",
+            "quotes": "",
+            "caveat": flow_caveat + "; years are known only for interviewed members",
+        }
+    )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
@@ -217,11 +283,21 @@ def to_markdown(table: pd.DataFrame, synthetic: bool = False) -> str:
     """``claims.md``: one section per finding (a wide table does not read)."""
     lines = ["# Claims and the evidence for them", ""]
     if synthetic:
-        lines += ["> **Synthetic corpus.** Computed from the compendium's fictitious data: it shows how each "
-                  "finding is checked, not whether the study's findings hold.", ""]
+        lines += [
+            "> **Synthetic corpus.** Computed from the compendium's fictitious data: it shows how each "
+            "finding is checked, not whether the study's findings hold.",
+            "",
+        ]
     for r in table.itertuples(index=False):
-        lines += [f"## {r.claim}", "", f"- **Verdict:** {r.verdict}", f"- **Evidence:** {r.evidence}",
-                  f"- **Against:** {r.reference}", f"- **Would have contradicted it:** {r.would_contradict}",
-                  f"- **Figure:** {r.figure}" + (f"; **quotes:** {r.quotes}" if r.quotes else ""),
-                  f"- **Caveat:** {r.caveat}", ""]
+        lines += [
+            f"## {r.claim}",
+            "",
+            f"- **Verdict:** {r.verdict}",
+            f"- **Evidence:** {r.evidence}",
+            f"- **Against:** {r.reference}",
+            f"- **Would have contradicted it:** {r.would_contradict}",
+            f"- **Figure:** {r.figure}" + (f"; **quotes:** {r.quotes}" if r.quotes else ""),
+            f"- **Caveat:** {r.caveat}",
+            "",
+        ]
     return "\n".join(lines)

@@ -57,16 +57,24 @@ from compendium.errors import InputError
 
 ORIGINS = ("deductive", "inductive", "unknown")  # unknown: imported from a project that does not say
 THEME_KEYS = ("id", "label", "definition")
-CODE_KEYS = ("id", "label", "theme", "parent", "origin", "definition", "include", "exclude",
-             "example", "indicators")
+CODE_KEYS = ("id", "label", "theme", "parent", "origin", "definition", "include", "exclude", "example", "indicators")
 CODE_REQUIRED = ("id", "label", "theme", "origin", "definition", "indicators")
 CODE_OPTIONAL = ("parent", "include", "exclude", "example")
 
 # Structured fields of a history round, each a list of strings (codes_merged entries read "OLD -> NEW"), so that
 # the record can be checked against the data (compendium.record): who coded, which sources, which were coded by
 # both coders, what changed, which codes the round says agreed least, which codes it declared exclusive.
-HISTORY_LIST_KEYS = ("coders", "sources", "double_coded", "codes_added", "codes_merged", "codes_split",
-                     "codes_retired", "lowest_agreement", "exclusive")
+HISTORY_LIST_KEYS = (
+    "coders",
+    "sources",
+    "double_coded",
+    "codes_added",
+    "codes_merged",
+    "codes_split",
+    "codes_retired",
+    "lowest_agreement",
+    "exclusive",
+)
 _LINE = "__line__"
 _KEYLINES = "__keylines__"
 
@@ -132,8 +140,7 @@ class Codebook:
             "version": self.version,
             "themes": [{k: row[k] for k in THEME_KEYS} for row in self.themes.to_dict("records")],
             "codes": codes,
-            "history": [{k: v for k, v in row.items() if v != ""}
-                        for row in self.history.to_dict("records")],
+            "history": [{k: v for k, v in row.items() if v != ""} for row in self.history.to_dict("records")],
         }
 
 
@@ -145,8 +152,7 @@ def _text(value, what: str, path, line) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        _fail(f"{what} must be text, not a {'mapping' if isinstance(value, dict) else 'list'}",
-              path, line)
+        _fail(f"{what} must be text, not a {'mapping' if isinstance(value, dict) else 'list'}", path, line)
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     return str(value).strip()
@@ -211,13 +217,15 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
                 continue
             row[key] = _text(entry.get(key), f"{name}: {key}", path, kl.get(key, line))
         if row["id"] in code_lines:
-            _fail(f"duplicate code id '{row['id']}' (first on line {code_lines[row['id']]})",
-                  path, line)
+            _fail(f"duplicate code id '{row['id']}' (first on line {code_lines[row['id']]})", path, line)
         if row["theme"] not in theme_ids:
             _fail(f"{name}: unknown theme '{row['theme']}'", path, kl.get("theme", line))
         if row["origin"] not in ORIGINS:
-            _fail(f"{name}: origin must be deductive, inductive or unknown, not '{row['origin']}'",
-                  path, kl.get("origin", line))
+            _fail(
+                f"{name}: origin must be deductive, inductive or unknown, not '{row['origin']}'",
+                path,
+                kl.get("origin", line),
+            )
         indicators = entry["indicators"]
         iline = kl.get("indicators", line)
         if not isinstance(indicators, list) or not indicators:
@@ -225,12 +233,10 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
         clean = []
         for ind in indicators:
             if not isinstance(ind, str) or not ind.strip():
-                _fail(f"{name}: indicators must be a non-empty list of strings "
-                      f"(found {ind!r})", path, iline)
+                _fail(f"{name}: indicators must be a non-empty list of strings (found {ind!r})", path, iline)
             norm = _normalise_indicator(ind)
             if norm.strip("*") == "" or "*" in norm.replace("* ", " ").rstrip("*"):
-                _fail(f"{name}: indicator {ind!r}: '*' is allowed only at the end of a word",
-                      path, iline)
+                _fail(f"{name}: indicator {ind!r}: '*' is allowed only at the end of a word", path, iline)
             clean.append(norm)
         row["indicators"] = clean
         code_lines[row["id"]] = line
@@ -273,8 +279,7 @@ def parse(data: Any, path: str | Path | None = "codebook.yml") -> Codebook:
     hist_cols = ["date"]
     for row in history:
         hist_cols += [k for k in row if k not in hist_cols]
-    history_df = pd.DataFrame([{k: r.get(k, "") for k in hist_cols} for r in history],
-                              columns=hist_cols)
+    history_df = pd.DataFrame([{k: r.get(k, "") for k in hist_cols} for r in history], columns=hist_cols)
 
     return Codebook(
         version=version,

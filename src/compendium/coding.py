@@ -54,6 +54,7 @@ Lemmatizer = Callable[[list[str]], list[list[tuple[str, str]]]]
 
 # --------------------------------------------------------------------------- helpers
 
+
 def natural_key(value) -> tuple:
     """Sort key that orders ``WITI-007#3`` before ``WITI-007#12`` and ``P3`` before ``P10``."""
     parts = re.split(r"(\d+)", str(value))
@@ -80,6 +81,7 @@ def is_post_id(source_id: str) -> bool:
 
 
 # --------------------------------------------------------------------------- loading
+
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and ``(line number, fields)`` records of a CSV file (line = first line of record)."""
@@ -109,8 +111,7 @@ def read_file(path: str | Path) -> list[tuple[int, dict[str, str]]]:
     header, records = _read_rows(path)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; expected header "
-                         + ",".join(COLUMNS), path, 1)
+        raise InputError(f"missing column(s) {', '.join(missing)}; expected header " + ",".join(COLUMNS), path, 1)
     if not records:
         raise InputError("no code applications (header only)", path, 1)
     idx = {c: header.index(c) for c in COLUMNS}
@@ -132,12 +133,19 @@ def check_coders(coders: Iterable[str], where: str | Path, need: int = 2) -> Non
     when the coding files name fewer."""
     found = sorted(set(coders), key=natural_key)
     if len(found) < need:
-        raise InputError(f"reliability needs two coders; the coding files name {len(found)} "
-                         f"({', '.join(found) or 'none'}): one file per coder, each row naming its coder", where)
+        raise InputError(
+            f"reliability needs two coders; the coding files name {len(found)} "
+            f"({', '.join(found) or 'none'}): one file per coder, each row naming its coder",
+            where,
+        )
 
 
-def load(paths: str | Path | Iterable[str | Path], codebook: Codebook,
-         source_lengths: Mapping[str, int], post_ids: Iterable[str] | None) -> pd.DataFrame:
+def load(
+    paths: str | Path | Iterable[str | Path],
+    codebook: Codebook,
+    source_lengths: Mapping[str, int],
+    post_ids: Iterable[str] | None,
+) -> pd.DataFrame:
     """Load and validate coding files; one row per code application.
 
     Checks, each failing with an :class:`InputError` naming ``file:line``: the structure of each file
@@ -161,24 +169,33 @@ def load(paths: str | Path | Iterable[str | Path], codebook: Codebook,
                 if posts is not None and sid not in posts:
                     raise InputError(f"unknown source '{sid}' (no such post)", path, line)
                 if rec["start"] or rec["end"]:
-                    raise InputError(f"post '{sid}': offsets must be empty (a post is coded "
-                                     "as a whole)", path, line)
+                    raise InputError(f"post '{sid}': offsets must be empty (a post is coded as a whole)", path, line)
                 start = end = None
             elif sid in source_lengths:
                 if not rec["start"] or not rec["end"]:
-                    raise InputError(f"source '{sid}': start and end offsets are required",
-                                     path, line)
+                    raise InputError(f"source '{sid}': start and end offsets are required", path, line)
                 start = _offset(rec["start"], "start", path, line)
                 end = _offset(rec["end"], "end", path, line)
                 length = int(source_lengths[sid])
                 if not 0 <= start < end <= length:
-                    raise InputError(f"bad offsets [{start}, {end}) for source '{sid}' of "
-                                     f"length {length} (need 0 <= start < end <= length)",
-                                     path, line)
+                    raise InputError(
+                        f"bad offsets [{start}, {end}) for source '{sid}' of "
+                        f"length {length} (need 0 <= start < end <= length)",
+                        path,
+                        line,
+                    )
             else:
                 raise InputError(f"unknown source '{sid}'", path, line)
-            rows.append({"coder": rec["coder"], "source_id": sid, "start": start, "end": end,
-                         "code_id": rec["code_id"], "memo": rec["memo"]})
+            rows.append(
+                {
+                    "coder": rec["coder"],
+                    "source_id": sid,
+                    "start": start,
+                    "end": end,
+                    "code_id": rec["code_id"],
+                    "memo": rec["memo"],
+                }
+            )
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["start"] = df["start"].astype("Int64")
     df["end"] = df["end"].astype("Int64")
@@ -187,6 +204,7 @@ def load(paths: str | Path | Iterable[str | Path], codebook: Codebook,
 
 
 # --------------------------------------------------------------------------- units of analysis
+
 
 def unit_table(segments: pd.DataFrame, posts: pd.DataFrame | None = None) -> pd.DataFrame:
     """All units of analysis: segments and posts, with their source and speaker.
@@ -197,37 +215,44 @@ def unit_table(segments: pd.DataFrame, posts: pd.DataFrame | None = None) -> pd.
     participants therefore count interviewees, not all forum members.
     """
     seg = segments.fillna("")
-    out = pd.DataFrame({
-        "unit_id": seg["segment_id"].astype(str),
-        "unit_type": "segment",
-        "source_id": seg["source_id"].astype(str),
-        "source_type": seg["source_type"].astype(str) if "source_type" in seg else "interview",
-        "speaker": seg["speaker"].astype(str) if "speaker" in seg else "",
-        "speaker_role": seg["speaker_role"].astype(str) if "speaker_role" in seg else "",
-        "participant": seg["participant"].astype(str) if "participant" in seg else "",
-        "text": seg["text"].astype(str) if "text" in seg else "",
-    })
+    out = pd.DataFrame(
+        {
+            "unit_id": seg["segment_id"].astype(str),
+            "unit_type": "segment",
+            "source_id": seg["source_id"].astype(str),
+            "source_type": seg["source_type"].astype(str) if "source_type" in seg else "interview",
+            "speaker": seg["speaker"].astype(str) if "speaker" in seg else "",
+            "speaker_role": seg["speaker_role"].astype(str) if "speaker_role" in seg else "",
+            "participant": seg["participant"].astype(str) if "participant" in seg else "",
+            "text": seg["text"].astype(str) if "text" in seg else "",
+        }
+    )
     frames = [out]
     if posts is not None and len(posts):
         p = posts.fillna("")
         interviewees = set(out["participant"]) - {""}
         authors = p["author"].astype(str)
-        frames.append(pd.DataFrame({
-            "unit_id": p["post_id"].astype(str),
-            "unit_type": "post",
-            "source_id": p["post_id"].astype(str).map(document_of),
-            "source_type": "post",
-            "speaker": authors,
-            "speaker_role": "member",
-            "participant": authors.where(authors.isin(interviewees), ""),
-            "text": p["text"].astype(str),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_id": p["post_id"].astype(str),
+                    "unit_type": "post",
+                    "source_id": p["post_id"].astype(str).map(document_of),
+                    "source_type": "post",
+                    "speaker": authors,
+                    "speaker_role": "member",
+                    "participant": authors.where(authors.isin(interviewees), ""),
+                    "text": p["text"].astype(str),
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     return sort_naturally(table, ["unit_id"])
 
 
-def units(codings: pd.DataFrame, segments: pd.DataFrame, posts: pd.DataFrame | None = None,
-          min_overlap: int = 1) -> pd.DataFrame:
+def units(
+    codings: pd.DataFrame, segments: pd.DataFrame, posts: pd.DataFrame | None = None, min_overlap: int = 1
+) -> pd.DataFrame:
     """Map code applications onto units of analysis: one row per (coder, unit_id, code_id).
 
     A span coding counts for every segment of the same source that it overlaps by at least
@@ -295,8 +320,9 @@ def consensus(coded_units: pd.DataFrame, lead: str = "A", rule: str = "union") -
     if coded_units.empty:
         return pd.DataFrame(columns=cols)
     cov = coverage(coded_units)
-    grouped = (coded_units.groupby(["unit_id", "source_id", "code_id"])["coder"]
-               .agg(lambda s: sorted(set(s))).reset_index())
+    grouped = (
+        coded_units.groupby(["unit_id", "source_id", "code_id"])["coder"].agg(lambda s: sorted(set(s))).reset_index()
+    )
     rows = []
     for rec in grouped.itertuples(index=False):
         source_coders = cov[rec.source_id]
@@ -321,36 +347,51 @@ def consensus(coded_units: pd.DataFrame, lead: str = "A", rule: str = "union") -
 
 # --------------------------------------------------------------------------- frequencies
 
-def frequencies(consensus_df: pd.DataFrame, codebook: Codebook,
-                unit_tab: pd.DataFrame) -> pd.DataFrame:
+
+def frequencies(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFrame) -> pd.DataFrame:
     """code_frequencies: per code (codebook order) the units, sources and participants coded.
 
     ``unit_tab`` is :func:`unit_table`. Codes never applied are listed with zeros.
     ``n_participants`` counts distinct interview participants (see :func:`unit_table`).
     """
     merged = consensus_df[["unit_id", "code_id"]].merge(
-        unit_tab[["unit_id", "source_id", "participant"]], on="unit_id", how="left")
+        unit_tab[["unit_id", "source_id", "participant"]], on="unit_id", how="left"
+    )
     rows = []
     for code in codebook.codes.itertuples(index=False):
         g = merged[merged["code_id"] == code.id]
-        rows.append({
-            "code_id": code.id,
-            "label": code.label,
-            "theme": code.theme,
-            "origin": code.origin,
-            "n_units": int(g["unit_id"].nunique()),
-            "n_sources": int(g["source_id"].dropna().nunique()),
-            "n_participants": int(g.loc[g["participant"].fillna("") != "", "participant"].nunique()),
-        })
-    return pd.DataFrame(rows, columns=["code_id", "label", "theme", "origin", "n_units",
-                                       "n_sources", "n_participants"])
+        rows.append(
+            {
+                "code_id": code.id,
+                "label": code.label,
+                "theme": code.theme,
+                "origin": code.origin,
+                "n_units": int(g["unit_id"].nunique()),
+                "n_sources": int(g["source_id"].dropna().nunique()),
+                "n_participants": int(g.loc[g["participant"].fillna("") != "", "participant"].nunique()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["code_id", "label", "theme", "origin", "n_units", "n_sources", "n_participants"])
 
 
 # --------------------------------------------------------------------------- saturation
 
-SATURATION_COLUMNS = ["order", "source_id", "date", "coded_in_round", "n_codes", "new_codes", "new_code_ids",
-                      "cumulative_codes", "cumulative_share", "in_base", "run_new_codes", "new_information",
-                      "saturation", "basis"]
+SATURATION_COLUMNS = [
+    "order",
+    "source_id",
+    "date",
+    "coded_in_round",
+    "n_codes",
+    "new_codes",
+    "new_code_ids",
+    "cumulative_codes",
+    "cumulative_share",
+    "in_base",
+    "run_new_codes",
+    "new_information",
+    "saturation",
+    "basis",
+]
 FIRST_PASS_DIR = ("coding", "rounds")
 
 
@@ -370,7 +411,7 @@ def read_first_pass(files: list[Path], book) -> pd.DataFrame:
     for _, r in book.history.iterrows():
         for key in ("codes_added", "codes_retired"):
             history_codes.update(r.get(key) or [] if isinstance(r.get(key), list) else [])
-        for entry in (r.get("codes_merged") if isinstance(r.get("codes_merged"), list) else []):
+        for entry in r.get("codes_merged") if isinstance(r.get("codes_merged"), list) else []:
             old, _, new = (x.strip() for x in entry.partition("->"))
             merged[old] = new
             history_codes.add(old)
@@ -382,16 +423,28 @@ def read_first_pass(files: list[Path], book) -> pd.DataFrame:
             raise InputError("a first-pass coding file is named <round>-<coder>.csv (e.g. 2-A.csv)", path)
         for line, rec in read_file(path):
             if rec["code_id"] not in known:
-                raise InputError(f"unknown code '{rec['code_id']}' (not in the codebook nor in its history)",
-                                 path, line)
-            rows.append({"round": int(m.group(1)), "coder": rec["coder"],
-                         "source_id": rec["source_id"].split("#")[0],
-                         "code_id": merged.get(rec["code_id"], rec["code_id"])})
+                raise InputError(
+                    f"unknown code '{rec['code_id']}' (not in the codebook nor in its history)", path, line
+                )
+            rows.append(
+                {
+                    "round": int(m.group(1)),
+                    "coder": rec["coder"],
+                    "source_id": rec["source_id"].split("#")[0],
+                    "code_id": merged.get(rec["code_id"], rec["code_id"]),
+                }
+            )
     return pd.DataFrame(rows, columns=["round", "coder", "source_id", "code_id"])
 
 
-def saturation(consensus_df: pd.DataFrame, sources: pd.DataFrame, first_pass: pd.DataFrame | None = None,
-               base: int = 4, run: int = 2, threshold: float = 0.05) -> pd.DataFrame:
+def saturation(
+    consensus_df: pd.DataFrame,
+    sources: pd.DataFrame,
+    first_pass: pd.DataFrame | None = None,
+    base: int = 4,
+    run: int = 2,
+    threshold: float = 0.05,
+) -> pd.DataFrame:
     """Code saturation as Guest, Namey & Chen (2020, PLoS ONE 15(5):e0232076) measure it.
 
     Sources (``sources``: ``source_id, date``, e.g. the interviews) are taken in the order they were **coded**:
@@ -428,15 +481,27 @@ def saturation(consensus_df: pd.DataFrame, sources: pd.DataFrame, first_pass: pd
         new = sorted(codes - seen, key=natural_key)
         seen |= codes
         new_per.append(len(new))
-        rows.append({"order": i, "source_id": rec.source_id, "date": rec.date,
-                     "coded_in_round": "" if pd.isna(rec.rnd) else int(rec.rnd), "n_codes": len(codes),
-                     "new_codes": len(new), "new_code_ids": ";".join(new), "cumulative_codes": len(seen),
-                     "in_base": i <= base, "run_new_codes": np.nan, "new_information": np.nan,
-                     "saturation": False, "basis": basis})
+        rows.append(
+            {
+                "order": i,
+                "source_id": rec.source_id,
+                "date": rec.date,
+                "coded_in_round": "" if pd.isna(rec.rnd) else int(rec.rnd),
+                "n_codes": len(codes),
+                "new_codes": len(new),
+                "new_code_ids": ";".join(new),
+                "cumulative_codes": len(seen),
+                "in_base": i <= base,
+                "run_new_codes": np.nan,
+                "new_information": np.nan,
+                "saturation": False,
+                "basis": basis,
+            }
+        )
     base_codes = rows[min(base, len(rows)) - 1]["cumulative_codes"] if rows else 0
     reached = False
     for i in range(base + run, len(rows) + 1):
-        added = sum(new_per[i - run:i])
+        added = sum(new_per[i - run : i])
         row = rows[i - 1]
         row["run_new_codes"] = added
         row["new_information"] = added / base_codes if base_codes else np.nan
@@ -456,11 +521,14 @@ def stopping_point(sat: pd.DataFrame) -> str:
     if not len(hit):
         return f"saturation not reached within {len(sat)} sources"
     r = hit.iloc[0]
-    return (f"saturation reached at source {int(float(r['order']))} of {len(sat)} ({r['source_id']}): the last run added "
-            f"{int(float(r['run_new_codes']))} new code(s), {float(r['new_information']) * 100:.1f}% of the base's codes")
+    return (
+        f"saturation reached at source {int(float(r['order']))} of {len(sat)} ({r['source_id']}): the last run added "
+        f"{int(float(r['run_new_codes']))} new code(s), {float(r['new_information']) * 100:.1f}% of the base's codes"
+    )
 
 
 # --------------------------------------------------------------------------- retrieval audit
+
 
 def compile_indicator(pattern: str) -> list[tuple[str, bool]]:
     """``"ask* question"`` -> ``[("ask", True), ("question", False)]`` (word, is_prefix)."""
@@ -507,7 +575,7 @@ class _TokenIndex:
                 found = self.index.get(word, set())
             else:
                 found = set()
-                for v in self.vocab[bisect.bisect_left(self.vocab, word):]:
+                for v in self.vocab[bisect.bisect_left(self.vocab, word) :]:
                     if not v.startswith(word):
                         break
                     found |= self.index[v]
@@ -525,8 +593,9 @@ class _TokenIndex:
         return {s for s, _ in hits}
 
 
-def retrieval_audit(codebook: Codebook, segments: pd.DataFrame, consensus_df: pd.DataFrame,
-                    lemmatize: Lemmatizer) -> pd.DataFrame:
+def retrieval_audit(
+    codebook: Codebook, segments: pd.DataFrame, consensus_df: pd.DataFrame, lemmatize: Lemmatizer
+) -> pd.DataFrame:
     """How well each code's indicators retrieve the units coders coded with it.
 
     An indicator hit is a segment whose tokens (or their lemmas) match any of the code's
@@ -540,8 +609,9 @@ def retrieval_audit(codebook: Codebook, segments: pd.DataFrame, consensus_df: pd
     seg_ids = segments["segment_id"].astype(str).tolist()
     texts = segments["text"].fillna("").astype(str).tolist()
     tokenised = lemmatize(texts) if texts else []
-    coded_by_code = (consensus_df[consensus_df["unit_id"].isin(set(seg_ids))]
-                     .groupby("code_id")["unit_id"].agg(set).to_dict())
+    coded_by_code = (
+        consensus_df[consensus_df["unit_id"].isin(set(seg_ids))].groupby("code_id")["unit_id"].agg(set).to_dict()
+    )
     index = _TokenIndex(tokenised)
     rows = []
     for code in codebook.codes.itertuples(index=False):
@@ -549,11 +619,18 @@ def retrieval_audit(codebook: Codebook, segments: pd.DataFrame, consensus_df: pd
         hits = {seg_ids[i] for pat in patterns for i in index.segments_matching(pat)}
         coded = coded_by_code.get(code.id, set())
         both = len(hits & coded)
-        rows.append({
-            "code_id": code.id, "label": code.label, "n_indicators": len(patterns),
-            "hits": len(hits), "coded": len(coded), "hits_coded": both,
-            "precision": both / len(hits) if hits else np.nan,
-            "recall": both / len(coded) if coded else np.nan,
-        })
-    return pd.DataFrame(rows, columns=["code_id", "label", "n_indicators", "hits", "coded",
-                                       "hits_coded", "precision", "recall"])
+        rows.append(
+            {
+                "code_id": code.id,
+                "label": code.label,
+                "n_indicators": len(patterns),
+                "hits": len(hits),
+                "coded": len(coded),
+                "hits_coded": both,
+                "precision": both / len(hits) if hits else np.nan,
+                "recall": both / len(coded) if coded else np.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["code_id", "label", "n_indicators", "hits", "coded", "hits_coded", "precision", "recall"]
+    )

@@ -68,12 +68,18 @@ def source_texts(sources: list[transcripts.Source]) -> dict[str, str]:
 
 def source_dates(sources: list[transcripts.Source]) -> pd.DataFrame:
     """``source_id, date, source_type`` of every transcript and field note (for the saturation curve)."""
-    return pd.DataFrame([{"source_id": s.source_id, "date": str(s.meta.get("date", "")),
-                          "source_type": s.source_type} for s in sources])
+    return pd.DataFrame(
+        [{"source_id": s.source_id, "date": str(s.meta.get("date", "")), "source_type": s.source_type} for s in sources]
+    )
 
 
-def load_coding(raw: str | Path, sources: list[transcripts.Source], posts: pd.DataFrame,
-                book: codebook_mod.Codebook, min_coders: int = 2) -> pd.DataFrame:
+def load_coding(
+    raw: str | Path,
+    sources: list[transcripts.Source],
+    posts: pd.DataFrame,
+    book: codebook_mod.Codebook,
+    min_coders: int = 2,
+) -> pd.DataFrame:
     """Every coder's code applications, validated against the codebook, the sources and the posts; the files
     must name at least ``min_coders`` coders (reliability needs two; pass 1 to read a single coder's work)."""
     lengths = {s.source_id: len(s.text) for s in sources}

@@ -40,30 +40,74 @@ import pandas as pd
 from .errors import InputError
 
 ARCHIVE_SUFFIXES = {".qdpx", ".zip"}
-TEXT_SUFFIXES = {".csv", ".md", ".txt", ".yml", ".yaml", ".json", ".ipynb", ".html", ".svg", ".qde", ".xml",
-                 ".tex", ".cff"}
+TEXT_SUFFIXES = {
+    ".csv",
+    ".md",
+    ".txt",
+    ".yml",
+    ".yaml",
+    ".json",
+    ".ipynb",
+    ".html",
+    ".svg",
+    ".qde",
+    ".xml",
+    ".tex",
+    ".cff",
+}
 
 # --------------------------------------------------------------------------------------------------------------
 # Identifier patterns. They are matched on the skeleton (lower case, Unicode folded), never on the raw text.
 
-_TLDS = ("com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|sg|my|id|ph|th|vn|in|cn|hk|tw|jp|kr|au|nz|uk|us|"
-         "ca|de|fr|nl|ie|es|it|ch|se|no|dk|fi|be|at|pt|br|mx|ru|za|ae|sa|pk|bd|lk|mail|email")
+_TLDS = (
+    "com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|sg|my|id|ph|th|vn|in|cn|hk|tw|jp|kr|au|nz|uk|us|"
+    "ca|de|fr|nl|ie|es|it|ch|se|no|dk|fi|be|at|pt|br|mx|ru|za|ae|sa|pk|bd|lk|mail|email"
+)
 _KNOWN_TLD = re.compile(rf"(?:{_TLDS})\Z")
 #: first labels of mail domains that make a bare "x at gmail.com" an address rather than a sentence
-_MAIL_HOSTS = {"gmail", "googlemail", "yahoo", "ymail", "rocketmail", "hotmail", "outlook", "live", "msn",
-               "icloud", "me", "mac", "aol", "proton", "protonmail", "pm", "gmx", "zoho", "yandex", "mail", "qq",
-               "163", "126", "singnet", "pacific", "starhub", "u", "e"}
+_MAIL_HOSTS = {
+    "gmail",
+    "googlemail",
+    "yahoo",
+    "ymail",
+    "rocketmail",
+    "hotmail",
+    "outlook",
+    "live",
+    "msn",
+    "icloud",
+    "me",
+    "mac",
+    "aol",
+    "proton",
+    "protonmail",
+    "pm",
+    "gmx",
+    "zoho",
+    "yandex",
+    "mail",
+    "qq",
+    "163",
+    "126",
+    "singnet",
+    "pacific",
+    "starhub",
+    "u",
+    "e",
+}
 _AT_TOKEN = re.compile(r"\s*@\s*|\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+")
 _LOCAL_TAIL = re.compile(r"[a-z0-9._%+-]{1,64}\Z")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _DOT_TOKEN = re.compile(r"\.(?=[a-z0-9])|\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\s+\.\s*|\.\s+")
 _NOT_AFTER_EMAIL = re.compile(r"[\w-]")
 
-_PHONE_BODY = (r"(?:(?:\(\s*\+?\s*65\s*\)|\+\s?65|65)[ .-]?[689]\d{3}[ .-]?\d{4}"
-               r"|[689]\d{3}[ .-]?\d{4}"
-               r"|[689](?:[ .-]\d){7}"
-               r"|\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)|\d{1,4})[ .-]?\d{3,4}[ .-]?\d{3,4})"
-               r"(?!\w|[.,:/-]\w)")
+_PHONE_BODY = (
+    r"(?:(?:\(\s*\+?\s*65\s*\)|\+\s?65|65)[ .-]?[689]\d{3}[ .-]?\d{4}"
+    r"|[689]\d{3}[ .-]?\d{4}"
+    r"|[689](?:[ .-]\d){7}"
+    r"|\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)|\d{1,4})[ .-]?\d{3,4}[ .-]?\d{3,4})"
+    r"(?!\w|[.,:/-]\w)"
+)
 
 PATTERNS: dict[str, re.Pattern] = {
     # the plain form; obfuscated ones ("x at gmail dot com", "x [at] gmail [dot] com") are found by _emails
@@ -76,11 +120,13 @@ PATTERNS: dict[str, re.Pattern] = {
     # matriculation numbers (A0123456X, U1234567B) and NUSNET-style student ids (E0123456)
     "matric": re.compile(r"(?<![\w])(?:[au][ -]?\d{7}[ -]?[a-z]|e\d{7})(?![\w])"),
     # personal profile URLs, with a left boundary: "reddit.com/user/x" is not "t.com/...", "dropbox.com" not "x.com"
-    "url": re.compile(r"(?<![\w.@-])(?:https?://)?(?:www\.|m\.|mobile\.|web\.)?"
-                      r"(?:facebook\.com|fb\.com|fb\.me|m\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
-                      r"|tiktok\.com|linkedin\.com/(?:in|pub)|github\.com|t\.me|telegram\.me|wa\.me|threads\.net"
-                      r"|snapchat\.com/add|youtube\.com(?=/@))"
-                      r"/@?[a-z0-9_%][a-z0-9_.%-]*"),
+    "url": re.compile(
+        r"(?<![\w.@-])(?:https?://)?(?:www\.|m\.|mobile\.|web\.)?"
+        r"(?:facebook\.com|fb\.com|fb\.me|m\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
+        r"|tiktok\.com|linkedin\.com/(?:in|pub)|github\.com|t\.me|telegram\.me|wa\.me|threads\.net"
+        r"|snapchat\.com/add|youtube\.com(?=/@))"
+        r"/@?[a-z0-9_%][a-z0-9_.%-]*"
+    ),
     # an @handle, but not a pseudonym written as a mention (@P07, @M21)
     "handle": re.compile(r"(?<![\w@.])@(?![a-z]\d{2,3}(?![\w]))[a-z][a-z0-9_.]{2,}(?<![.])"),
 }
@@ -110,6 +156,7 @@ def mask(value: str) -> str:
 
 # --------------------------------------------------------------------------------------------------------------
 # Text layers: a text derived from another by replacements, each position mapped back to the one before.
+
 
 class _Layer:
     """A text and, unless it is the original, the map of each of its positions to its parent's."""
@@ -144,8 +191,8 @@ class _Builder:
         self.new: list[int] = []
         self.old: list[int] = []
         self.ident: list[bool] = []
-        self.pos = 0   # next unread position of the parent text
-        self.out = 0   # length written so far
+        self.pos = 0  # next unread position of the parent text
+        self.out = 0  # length written so far
         self.changed = False
 
     def keep_to(self, end: int) -> None:
@@ -153,7 +200,7 @@ class _Builder:
             self.new.append(self.out)
             self.old.append(self.pos)
             self.ident.append(True)
-            self.pieces.append(self.src[self.pos:end])
+            self.pieces.append(self.src[self.pos : end])
             self.out += end - self.pos
             self.pos = end
 
@@ -177,7 +224,7 @@ class _Builder:
 # --------------------------------------------------------------------------------------------------------------
 # Normalisation: the skeleton.
 
-_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u180e", "\u034f"}   # fillers not in category Cf
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u180e", "\u034f"}  # fillers not in category Cf
 _LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
 _EXTRA_DASHES = {"\u2212", "\u2043", "\u02d7", "\u2796", "\ufe63", "\uff0d", "\u2e3a", "\u2e3b"}
 _EXTRA_SPACES = {"\u2800"}
@@ -236,7 +283,7 @@ def _fold_char(c: str) -> str:
                 sub = unicodedata.category(x)
                 if x.isascii():
                     out.append(x)
-                elif sub in ("Mn", "Me", "Cf"):   # accents and other combining marks; format characters
+                elif sub in ("Mn", "Me", "Cf"):  # accents and other combining marks; format characters
                     continue
                 elif sub == "Pd":
                     out.append("-")
@@ -278,8 +325,8 @@ class Skeleton:
     def __init__(self, text: "str | _Layer"):
         layer = text if isinstance(text, _Layer) else _Layer(text)
         self._norm = _norm_layer(layer)
-        self.cased = self._norm.text           # folded, case kept
-        self.text = self.cased.lower()         # same length, same map
+        self.cased = self._norm.text  # folded, case kept
+        self.text = self.cased.lower()  # same length, same map
         if len(self.text) != len(self.cased):  # pragma: no cover - _fold_char keeps lower() length-preserving
             raise AssertionError("lower() changed the skeleton's length")
         self._ocr: _Layer | None = None
@@ -325,8 +372,34 @@ def fold(text: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Generated formats: what a reader sees in them, mapped back to the file's lines.
 
-_INLINE_TAGS = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd", "mark",
-                "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
+_INLINE_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "cite",
+    "code",
+    "data",
+    "dfn",
+    "em",
+    "font",
+    "i",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "wbr",
+}
 _SKIP_ELEMENTS = {"script", "style"}
 
 
@@ -419,8 +492,7 @@ def _html_layer(layer: _Layer) -> _Layer:
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
-_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.",
-                          re.S)
+_JSON_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.", re.S)
 
 
 def _skipped_payload(key) -> bool:
@@ -432,8 +504,8 @@ def _ipynb_layer(layer: _Layer) -> _Layer:
     skipped; then the ``text/html`` outputs parsed as HTML."""
     text = layer.text
     b = _Builder(layer)
-    stack: list[list] = []   # [is_object, key, expecting_key, key of an array's context]
-    chain = None             # the array whose previous item was a kept string
+    stack: list[list] = []  # [is_object, key, expecting_key, key of an array's context]
+    chain = None  # the array whose previous item was a kept string
     html_ranges: list[list[int]] = []
     for m in _JSON_TOKEN.finditer(text):
         tok = m.group()
@@ -500,9 +572,12 @@ def _ipynb_layer(layer: _Layer) -> _Layer:
     return out
 
 
-_MARKUP = re.compile(r"<!--(?P<comment>.*?)-->|<!\[CDATA\[(?P<cdata>.*?)\]\]>|<[?!][^>]*>"
-                     r"|<(?P<tag>/?[A-Za-z_][\w:.-]*)(?P<attrs>(?:\"[^\"]*\"|'[^']*'|[^'\">])*)>"
-                     r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", re.S)
+_MARKUP = re.compile(
+    r"<!--(?P<comment>.*?)-->|<!\[CDATA\[(?P<cdata>.*?)\]\]>|<[?!][^>]*>"
+    r"|<(?P<tag>/?[A-Za-z_][\w:.-]*)(?P<attrs>(?:\"[^\"]*\"|'[^']*'|[^'\">])*)>"
+    r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);",
+    re.S,
+)
 _ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SVG_GEOMETRY = {"d", "points", "transform", "viewbox"}
 
@@ -541,8 +616,15 @@ def _markup_layer(layer: _Layer, fmt: str) -> _Layer:
 
 def _format_of(path: str) -> str:
     name = str(path).rsplit("!", 1)[-1].lower()
-    for suffix, fmt in ((".html", "html"), (".htm", "html"), (".ipynb", "ipynb"), (".svg", "svg"),
-                        (".qde", "qde"), (".xml", "xml"), (".csv", "csv")):
+    for suffix, fmt in (
+        (".html", "html"),
+        (".htm", "html"),
+        (".ipynb", "ipynb"),
+        (".svg", "svg"),
+        (".qde", "qde"),
+        (".xml", "xml"),
+        (".csv", "csv"),
+    ):
         if name.endswith(suffix):
             return fmt
     return "text"
@@ -561,6 +643,7 @@ def _parse(text: str, fmt: str) -> _Layer:
 
 # --------------------------------------------------------------------------------------------------------------
 # Roster.
+
 
 def load_roster(path: str | Path) -> pd.DataFrame:
     """Read ``roster.csv`` (pseudonym, display_name, handle, aliases), checking its columns, that every row has a
@@ -596,14 +679,16 @@ def load_roster(path: str | Path) -> pd.DataFrame:
             raise InputError(f"duplicate pseudonym '{pseudo}' (also on line {seen_pseudo[pseudo]})", path, line)
         seen_pseudo[pseudo] = line
         if not df.at[i, "display_name"].strip():
-            raise InputError(f"empty display_name for {pseudo} (every member needs the name they post under)",
-                             path, line)
+            raise InputError(
+                f"empty display_name for {pseudo} (every member needs the name they post under)", path, line
+            )
         handle = df.at[i, "handle"].strip()
         key = fold(handle.lstrip("@").lstrip("\uff20"))
         if key:
             if key in seen_handle:
-                raise InputError(f"duplicate handle '{mask(handle)}' for {pseudo} (also on line "
-                                 f"{seen_handle[key]})", path, line)
+                raise InputError(
+                    f"duplicate handle '{mask(handle)}' for {pseudo} (also on line {seen_handle[key]})", path, line
+                )
             seen_handle[key] = line
     df.attrs["lines"] = lines
     return df
@@ -686,8 +771,10 @@ _HANDLE_SEP = r"[-_.\s]?"
 # Inside a part, between two letters: a hyphen, possibly at a line break ("Vik-\nram").
 _HY = r"(?:-\s*)?"
 _WORD = "a-z0-9_"
-_SPACED = re.compile(r"(?<![a-z0-9])[a-z](?P<sep>[ \t]+|[ \t]*[.\-_*/+|~\u00b7][ \t]*)[a-z]"
-                     r"(?:(?P=sep)[a-z]){2,}(?![a-z0-9])")
+_SPACED = re.compile(
+    r"(?<![a-z0-9])[a-z](?P<sep>[ \t]+|[ \t]*[.\-_*/+|~\u00b7][ \t]*)[a-z]"
+    r"(?:(?P=sep)[a-z]){2,}(?![a-z0-9])"
+)
 _SPACED_MIN = 4
 
 
@@ -744,6 +831,7 @@ def _allow_key(value: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Allow-list.
 
+
 @dataclass(frozen=True)
 class Allowed:
     value: str
@@ -770,8 +858,9 @@ def load_allow(path: str | Path) -> list[Allowed]:
         node = yaml.compose(read_text(path, "allow-list"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(e, 'problem', e)})", path,
-                         mark.line + 1 if mark else None) from None
+        raise InputError(
+            f"not valid YAML ({getattr(e, 'problem', e)})", path, mark.line + 1 if mark else None
+        ) from None
     if node is None:
         return []
     data = yaml.safe_load(read_text(path, "allow-list")) or {}
@@ -785,14 +874,18 @@ def load_allow(path: str | Path) -> list[Allowed]:
         if not isinstance(entry, dict) or not str(entry.get("value") or "").strip():
             raise InputError("allow-list entry needs a 'value'", path, line)
         if not str(entry.get("reason") or "").strip():
-            raise InputError(f"allow-list entry '{mask(str(entry['value']))}' needs a 'reason' (why it is not an "
-                             "identifier)", path, line)
+            raise InputError(
+                f"allow-list entry '{mask(str(entry['value']))}' needs a 'reason' (why it is not an identifier)",
+                path,
+                line,
+            )
         out.append(Allowed(str(entry["value"]).strip(), str(entry["reason"]).strip(), str(entry.get("kind") or "")))
     return out
 
 
 # --------------------------------------------------------------------------------------------------------------
 # The gate.
+
 
 def _emails(text: str):
     """Spans of e-mail addresses in a skeleton, plain or obfuscated: ``x@y.com``, ``x @ y . com``,
@@ -858,10 +951,12 @@ class Gate:
         ids += joined_forms(ids)
         sks = [Skeleton(i) for i in ids]
         exact = {sk.text for sk in sks}
-        self.roster_exact = _identifier_regex(exact)                             # on Skeleton.text
-        self.roster_re = _identifier_regex(ocr_fold(sk.cased) for sk in sks)     # on Skeleton.ocr
-        compact = sorted({c for c in (re.sub(r"[^a-z0-9]", "", f) for f in exact) if len(c) >= _SPACED_MIN},
-                         key=lambda c: (-len(c), c))
+        self.roster_exact = _identifier_regex(exact)  # on Skeleton.text
+        self.roster_re = _identifier_regex(ocr_fold(sk.cased) for sk in sks)  # on Skeleton.ocr
+        compact = sorted(
+            {c for c in (re.sub(r"[^a-z0-9]", "", f) for f in exact) if len(c) >= _SPACED_MIN},
+            key=lambda c: (-len(c), c),
+        )
         self._compact = re.compile("|".join(map(re.escape, compact))) if compact else None
         self.allow: dict[str, set[str]] = {}
         for a in allow or []:
@@ -918,7 +1013,7 @@ class Gate:
             ocr = sk.ocr
             for m in self.roster_re.finditer(ocr):
                 p = sk.ocr_to_text(m.start())
-                add(kind, p, t[p:sk.ocr_to_text(m.end() - 1) + 1], sk.origin(p))
+                add(kind, p, t[p : sk.ocr_to_text(m.end() - 1) + 1], sk.origin(p))
             if self._compact is not None:
                 for m in _SPACED.finditer(t):
                     # a whole word spelled out, "J i a h u i", "J.i.a.h.u.i"; also beside a one-letter word that
@@ -927,7 +1022,7 @@ class Gate:
                     for cut in ((0, len(run)), (1, len(run)), (0, len(run) - 1)):
                         c = self._compact.fullmatch(run, *cut)
                         if c:
-                            second = re.search(r"[^a-z]+", m.group()).end()   # where the second letter is
+                            second = re.search(r"[^a-z]+", m.group()).end()  # where the second letter is
                             add(kind, m.start() + (second if cut[0] else 0), c.group(), end=m.end())
                             break
         for s, e in _emails(t):
@@ -945,7 +1040,7 @@ class Gate:
         order = {k: i for i, k in enumerate(("roster identifier",) + _PATTERN_ORDER)}
         hits = []
         for (o, kind), (pos, value, _end) in sorted(found.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
-            first = sk.cased[pos:pos + 1]
+            first = sk.cased[pos : pos + 1]
             if not first.strip():
                 first = value.strip()[:1]
             hits.append(Hit(path, bisect_right(newlines, o - 1) + 1 if newlines else 1, kind, mask(first)))
@@ -993,14 +1088,17 @@ def load_gate(roster: str | Path | None, allow: str | Path | None = None) -> Gat
     """The gate for a corpus. ``roster`` None: patterns only (no roster identifiers); a roster path that cannot be
     read is an :class:`InputError` naming it. The allow-list is used when the file exists."""
     allow = Path(allow) if allow else None
-    return Gate(load_roster(roster) if roster is not None else None,
-                load_allow(allow) if allow and allow.is_file() else None)
+    return Gate(
+        load_roster(roster) if roster is not None else None, load_allow(allow) if allow and allow.is_file() else None
+    )
 
 
-ROSTER_PATH = "private/roster.csv"   # a corpus's roster, relative to its raw folder
-ALLOW_NAME = "deid_allow.yml"        # its reviewed allow-list
-PATTERNS_ONLY = ("the de-identification gate checks identifier patterns only (e-mail, phone, NRIC/FIN, "
-                 "matriculation numbers, profile URLs, @handles), not members' names")
+ROSTER_PATH = "private/roster.csv"  # a corpus's roster, relative to its raw folder
+ALLOW_NAME = "deid_allow.yml"  # its reviewed allow-list
+PATTERNS_ONLY = (
+    "the de-identification gate checks identifier patterns only (e-mail, phone, NRIC/FIN, "
+    "matriculation numbers, profile URLs, @handles), not members' names"
+)
 
 
 def corpus_gate_files(raw: str | Path, roster: str | Path | None = None) -> tuple[Path, Path]:
@@ -1042,5 +1140,4 @@ def gate_or_raise(gate: Gate, paths, relative_to=None, labels: dict | None = Non
     if hits:
         h = hits[0]
         more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
-        raise InputError(f"{h.kind} '{h.masked}' found: de-identification gate stopped the run{more}", h.path,
-                         h.line)
+        raise InputError(f"{h.kind} '{h.masked}' found: de-identification gate stopped the run{more}", h.path, h.line)

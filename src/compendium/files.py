@@ -52,8 +52,9 @@ def decode_text(data: bytes, path: str | Path, what: str = "file", control_ok: b
         if m:
             line = text.count("\n", 0, m.start()) + 1
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-            raise InputError(f"control character U+{ord(m.group(0)):04X} at column {col} (not text; remove it)",
-                             path, line)
+            raise InputError(
+                f"control character U+{ord(m.group(0)):04X} at column {col} (not text; remove it)", path, line
+            )
     return text
 
 

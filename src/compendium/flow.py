@@ -71,14 +71,27 @@ MEASURES: dict[str, tuple[str, str]] = {
     "gini_answers": ("Gini coefficient of answers given per member", "lower"),
     "share_both": ("share of active members who both ask and answer", "higher"),
     "answers_by_askers": ("share of answers given by members who also ask questions", "higher"),
-    "share_same_or_lower_year": ("share of answers to questions given by a member of the same or a lower year",
-                                 "higher"),
+    "share_same_or_lower_year": (
+        "share of answers to questions given by a member of the same or a lower year",
+        "higher",
+    ),
     "latency_median_hours": ("median reply latency of answers, hours", ""),
-    "share_threads_built": (f"share of question threads where {BUILDERS}+ members give answer-type replies",
-                            "higher"),
+    "share_threads_built": (f"share of question threads where {BUILDERS}+ members give answer-type replies", "higher"),
 }
-EVIDENCE_COLUMNS = ["measure", "label", "observed", "n", "unknown", "centralised", "centralised_low",
-                    "centralised_high", "random_low", "random_high", "random_informative", "reads"]
+EVIDENCE_COLUMNS = [
+    "measure",
+    "label",
+    "observed",
+    "n",
+    "unknown",
+    "centralised",
+    "centralised_low",
+    "centralised_high",
+    "random_low",
+    "random_high",
+    "random_informative",
+    "reads",
+]
 ANSWER_COLUMNS = ["post_id", "answerer", "asker", "thread_id", "answered_post_id", "act"]
 
 
@@ -86,6 +99,7 @@ ANSWER_COLUMNS = ["post_id", "answerer", "asker", "thread_id", "answered_post_id
 class Community:
     """What the measures read: answer-type replies (one row each), who asked (member per question post), every
     member, each member's year of study where known, and each answer's latency in hours where known."""
+
     answers: pd.DataFrame  # ANSWER_COLUMNS
     questions: pd.DataFrame  # post_id, asker, thread_id
     members: tuple[str, ...]
@@ -110,8 +124,16 @@ def community(posts: pd.DataFrame, acts: pd.DataFrame, participants: pd.DataFram
         if target == r.author:
             continue
         target = "" if is_anonymous(target) else target  # an answer given, to nobody the network can name
-        rows.append({"post_id": r.post_id, "answerer": r.author, "asker": target, "thread_id": r.thread_id,
-                     "answered_post_id": r.parent_post_id, "act": act[r.post_id]})
+        rows.append(
+            {
+                "post_id": r.post_id,
+                "answerer": r.author,
+                "asker": target,
+                "thread_id": r.thread_id,
+                "answered_post_id": r.parent_post_id,
+                "act": act[r.post_id],
+            }
+        )
     answers = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
     by_id = p.set_index("post_id")
     for r in answers.itertuples(index=False):
@@ -119,16 +141,20 @@ def community(posts: pd.DataFrame, acts: pd.DataFrame, participants: pd.DataFram
         lat[r.post_id] = latency_hours(by_id.loc[r.answered_post_id], by_id.loc[r.post_id]) if known else math.nan
     q = p[p["post_id"].map(act).eq("question")]
     # an anonymous question is a question (its thread counts), asked by nobody the network can name
-    questions = pd.DataFrame({"post_id": q["post_id"], "asker": ["" if is_anonymous(x) else x for x in q["author"]],
-                              "thread_id": q["thread_id"]})
+    questions = pd.DataFrame(
+        {
+            "post_id": q["post_id"],
+            "asker": ["" if is_anonymous(x) else x for x in q["author"]],
+            "thread_id": q["thread_id"],
+        }
+    )
     years = {}
     if participants is not None and len(participants):
         for r in participants.itertuples(index=False):
             y = pd.to_numeric(getattr(r, "year_of_study", None), errors="coerce")
             if not pd.isna(y):
                 years[str(r.pseudonym)] = int(y)
-    return Community(answers, questions.reset_index(drop=True), members, years,
-                     pd.Series(lat, dtype=float))
+    return Community(answers, questions.reset_index(drop=True), members, years, pd.Series(lat, dtype=float))
 
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(m|min|h|hr|d|w)\s*$", re.I)
@@ -172,6 +198,7 @@ class _Arrays:
     """A community as integer arrays (members numbered in ``Community.members`` order; -1: no member), so that
     thousands of draws are measured quickly. :func:`measures` is the readable definition; the tests check that
     both give the same values."""
+
     n: int
     answerer: np.ndarray
     asker: np.ndarray
@@ -229,8 +256,9 @@ def _fast(e: _Arrays, answerer: np.ndarray, asker: np.ndarray, question_asker: n
         "share_both": len(askers & answerers) / len(active) if active else math.nan,
         "answers_by_askers": (float(given[sorted(askers)].sum() / given.sum()) if given.sum() else math.nan),
         "share_same_or_lower_year": float((ya[known] <= yq[known]).mean()) if known.any() else math.nan,
-        "share_threads_built": (float((per_thread >= BUILDERS).sum() / e.question_threads)
-                                if e.question_threads else math.nan),
+        "share_threads_built": (
+            float((per_thread >= BUILDERS).sum() / e.question_threads) if e.question_threads else math.nan
+        ),
     }
 
 
@@ -239,8 +267,9 @@ def _answers_given(answers: pd.DataFrame, members) -> list[int]:
     return [int(counts.get(m, 0)) for m in members]
 
 
-def measures(c: Community, answers: pd.DataFrame | None = None,
-             questions: pd.DataFrame | None = None) -> dict[str, tuple[float, int, int]]:
+def measures(
+    c: Community, answers: pd.DataFrame | None = None, questions: pd.DataFrame | None = None
+) -> dict[str, tuple[float, int, int]]:
     """``{measure: (value, n, unknown)}`` on the community, or on ``answers``/``questions`` put in its place (a
     counterfactual). ``n`` is what the value is computed over, ``unknown`` what had to be left out (years or
     times not known). The readable definition of every measure (draws use :func:`_fast`, tested equal)."""
@@ -261,16 +290,25 @@ def measures(c: Community, answers: pd.DataFrame | None = None,
     to_q = a[a["answered_post_id"].isin(set(q["post_id"])) & a["asker"].astype(str).ne("")]
     ya, yq = to_q["answerer"].map(c.years), to_q["asker"].map(c.years)
     known = ya.notna() & yq.notna()
-    out["share_same_or_lower_year"] = (float((ya[known] <= yq[known]).mean()) if known.any() else math.nan,
-                                       int(known.sum()), int((~known).sum()))
+    out["share_same_or_lower_year"] = (
+        float((ya[known] <= yq[known]).mean()) if known.any() else math.nan,
+        int(known.sum()),
+        int((~known).sum()),
+    )
     lat = c.latency.reindex(a["post_id"]) if answers is None else pd.Series(dtype=float)
     lat_known = lat.dropna()
-    out["latency_median_hours"] = (float(lat_known.median()) if len(lat_known) else math.nan, len(lat_known),
-                                   int(lat.isna().sum()))
+    out["latency_median_hours"] = (
+        float(lat_known.median()) if len(lat_known) else math.nan,
+        len(lat_known),
+        int(lat.isna().sum()),
+    )
     qthreads = set(q["thread_id"]) - {""}
     builders = a[a["thread_id"].isin(qthreads)].groupby("thread_id")["answerer"].nunique()
-    out["share_threads_built"] = (float((builders >= BUILDERS).sum() / len(qthreads)) if qthreads else math.nan,
-                                  len(qthreads), 0)
+    out["share_threads_built"] = (
+        float((builders >= BUILDERS).sum() / len(qthreads)) if qthreads else math.nan,
+        len(qthreads),
+        0,
+    )
     return out
 
 
@@ -304,8 +342,9 @@ def centralised(c: Community, rng: np.random.Generator) -> tuple[pd.DataFrame, p
     return a, q
 
 
-def randomise(answerer: np.ndarray, asker: np.ndarray, rng: np.random.Generator,
-              swaps: int | None = None) -> np.ndarray:
+def randomise(
+    answerer: np.ndarray, asker: np.ndarray, rng: np.random.Generator, swaps: int | None = None
+) -> np.ndarray:
     """One degree-preserving draw: ``swaps`` (default ten per answer) double swaps of answerers between two
     answers, each refused when it would make a member answer their own post. Every member keeps the number of
     answers they give and every post the number it receives. Returns the new answerer of each answer."""
@@ -327,8 +366,9 @@ def _interval(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))
 
 
-def evidence(c: Community, seed: int = SEED, draws: int = RANDOM_DRAWS,
-             counterfactual_draws: int = COUNTERFACTUAL_DRAWS) -> pd.DataFrame:
+def evidence(
+    c: Community, seed: int = SEED, draws: int = RANDOM_DRAWS, counterfactual_draws: int = COUNTERFACTUAL_DRAWS
+) -> pd.DataFrame:
     """flow_evidence.csv: per measure the observed value, the centralised counterfactual (median, 95% interval)
     and the randomisation's 95% interval, and how the observed value reads against them (:func:`reads`)."""
     observed = measures(c)
@@ -352,10 +392,19 @@ def evidence(c: Community, seed: int = SEED, draws: int = RANDOM_DRAWS,
         lo, hi = _interval(cf_vals) if cf_vals else (math.nan, math.nan)
         rlo, rhi = _interval(rnd.get(m, []))
         fixed = not math.isnan(rlo) and rhi - rlo <= 1e-12 and abs(rlo - value) <= 1e-12
-        row = {"measure": m, "label": label, "observed": value, "n": n, "unknown": unknown,
-               "centralised": float(np.median(cf_vals)) if cf_vals else math.nan,
-               "centralised_low": lo, "centralised_high": hi, "random_low": rlo, "random_high": rhi,
-               "random_informative": not (math.isnan(rlo) or fixed)}
+        row = {
+            "measure": m,
+            "label": label,
+            "observed": value,
+            "n": n,
+            "unknown": unknown,
+            "centralised": float(np.median(cf_vals)) if cf_vals else math.nan,
+            "centralised_low": lo,
+            "centralised_high": hi,
+            "random_low": rlo,
+            "random_high": rhi,
+            "random_informative": not (math.isnan(rlo) or fixed),
+        }
         row["reads"] = reads(row, direction)
         rows.append(row)
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)

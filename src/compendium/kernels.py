@@ -39,7 +39,8 @@ def preload_code(notebook: str | Path) -> str:
             continue
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)) and not (
-                    isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                isinstance(node, ast.ImportFrom) and node.module == "__future__"
+            ):
                 line = ast.unparse(node)
                 if line not in lines:
                     lines.append(line)
@@ -53,9 +54,12 @@ class WarmKernel:
     def __init__(self, manager_class, cwd: str | Path, code: str, extra_arguments: list[str]):
         self._km = None
         self._taken = False
-        self._thread = threading.Thread(target=self._start, args=(manager_class, str(cwd), code,
-                                                                   list(extra_arguments)),
-                                        name="warm-kernel", daemon=True)
+        self._thread = threading.Thread(
+            target=self._start,
+            args=(manager_class, str(cwd), code, list(extra_arguments)),
+            name="warm-kernel",
+            daemon=True,
+        )
         self._thread.start()
 
     def _start(self, manager_class, cwd: str, code: str, extra_arguments: list[str]) -> None:
@@ -69,8 +73,13 @@ class WarmKernel:
                 if code:
                     # in a namespace of its own: the modules are loaded, but no name is bound before the
                     # notebook's own cell binds it (a notebook using a name too early fails as in a fresh kernel)
-                    reply = await kc.execute_interactive(f"exec({code!r}, {{}})", silent=True, store_history=False,
-                                                         allow_stdin=False, timeout=PRELOAD_TIMEOUT)
+                    reply = await kc.execute_interactive(
+                        f"exec({code!r}, {{}})",
+                        silent=True,
+                        store_history=False,
+                        allow_stdin=False,
+                        timeout=PRELOAD_TIMEOUT,
+                    )
                     if reply["content"].get("status") != "ok":
                         raise RuntimeError("the preload failed")
             except BaseException:

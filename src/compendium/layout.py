@@ -31,14 +31,17 @@ from rapidfuzz import fuzz
 
 BADGES = ["Admin", "Moderator"]
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
-_D = r"[\dlIiO|]"   # OCR reads 1 as l, I, i or |, and 0 as O
-_TIME = (rf"(?P<time>{_D}{{1,2}}\s?[mhd]|{_D}{{1,2}}\s?(?:{MONTHS})"
-         rf"(?:\s?{_D}{{4}}(?:\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)?)")
+_D = r"[\dlIiO|]"  # OCR reads 1 as l, I, i or |, and 0 as O
+_TIME = (
+    rf"(?P<time>{_D}{{1,2}}\s?[mhd]|{_D}{{1,2}}\s?(?:{MONTHS})"
+    rf"(?:\s?{_D}{{4}}(?:\s?[,.]?\s?{_D}{{1,2}}\s?[:.]\s?{_D}{{2}})?)?)"
+)
 _DIGITS = str.maketrans("lIiO|", "11101")
-HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*«»~‘']\s*{_TIME}\s*$")   # OCR reads · as . , : - * « » ~ ‘ '
+HEADER_RE = re.compile(rf"^(?P<left>.*?\S)\s*[·•.,:\-*«»~‘']\s*{_TIME}\s*$")  # OCR reads · as . , : - * « » ~ ‘ '
 FOOTER_RE = re.compile(
     r"^\s*(?:[^\w\s]{1,2}|[VYvy])?\s*(?P<reactions>[\dlIO|]{1,5})\s*"
-    r"(?:[·•.,:\-*]?\s*(?P<replies>[\dlIO|]{1,4})\s*(?:rep[l1I]?(?:y|ies|les|i?es)))?\s*$")
+    r"(?:[·•.,:\-*]?\s*(?P<replies>[\dlIO|]{1,4})\s*(?:rep[l1I]?(?:y|ies|les|i?es)))?\s*$"
+)
 _HEADER_NO_SEP = re.compile(rf"^(?P<left>.*?[A-Za-z)\]])\s+{_TIME}\s*$")
 PINNED = "pinned post"
 
@@ -48,7 +51,7 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
-_AMBIGUOUS_LOWER = set("scovwxzil")   # lower-case letters that look like their capitals (or like I)
+_AMBIGUOUS_LOWER = set("scovwxzil")  # lower-case letters that look like their capitals (or like I)
 
 
 def _fix_token(token: str) -> str:
@@ -59,11 +62,11 @@ def _fix_token(token: str) -> str:
         if any(c.isupper() for c in letters[1:]) and all(c.isupper() or c in _AMBIGUOUS_LOWER for c in letters):
             up = "".join(c.upper() for c in tok)
             tok = up.replace("L", "I") if "l" in tok and "L" not in tok else up
-        elif re.fullmatch(r"[IVX][IVXl]*", tok) and "l" in tok and tok != "Ill":   # roman: Vll -> VII
+        elif re.fullmatch(r"[IVX][IVXl]*", tok) and "l" in tok and tok != "Ill":  # roman: Vll -> VII
             tok = tok.replace("l", "I")
-    if re.fullmatch(r"Y[l|I]", tok):                              # year of study: Yl -> Y1
+    if re.fullmatch(r"Y[l|I]", tok):  # year of study: Yl -> Y1
         tok = "Y1"
-    elif tok in ("l", "i", "|"):                                   # the pronoun
+    elif tok in ("l", "i", "|"):  # the pronoun
         tok = "I"
     elif re.fullmatch(r"l['’](m|ll|ve|d)", tok):
         tok = "I" + tok[1:]
@@ -84,6 +87,7 @@ def fix_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Lines
 # --------------------------------------------------------------------------------------------------
+
 
 def group_lines(words: pd.DataFrame) -> list[dict]:
     """Merge OCR boxes that sit on the same visual line (vertical overlap), left to right."""
@@ -107,7 +111,8 @@ def group_lines(words: pd.DataFrame) -> list[dict]:
         line["x1"] = max(b["x1"] for b in line["parts"])
         line["text"] = normalise(" ".join(str(b["text"]) for b in line["parts"]))
         line["conf"] = sum(float(b["conf"]) * len(str(b["text"])) for b in line["parts"]) / max(
-            1, sum(len(str(b["text"])) for b in line["parts"]))
+            1, sum(len(str(b["text"])) for b in line["parts"])
+        )
     lines.sort(key=lambda ln: (ln["y0"], ln["x0"]))
     return lines
 
@@ -122,13 +127,13 @@ def parse_header(text: str) -> dict | None:
     for b in BADGES:
         mm = re.search(rf"[\W_]*{b}[\W_]*$", left, flags=re.IGNORECASE)
         if mm:
-            badge, left = b, left[:mm.start()].strip()
+            badge, left = b, left[: mm.start()].strip()
             break
     handle = ""
     mm = re.search(r"\s*@\s?([\w.\-]+)(?:\s+(\S{1,5}))?\s*$", left)
     if mm:
-        handle, left = mm.group(1), left[:mm.start()].strip()
-        if mm.group(2) and not badge:   # a badge the OCR misread (a pill is hard to read)
+        handle, left = mm.group(1), left[: mm.start()].strip()
+        if mm.group(2) and not badge:  # a badge the OCR misread (a pill is hard to read)
             badge = max(BADGES, key=lambda b: fuzz.ratio(b.lower(), mm.group(2).lower()))
     left = re.sub(r"[^\w)\]]+$", "", left).strip()
     if not left or not re.search(r"[A-Za-z]", left):
@@ -183,8 +188,10 @@ def _is_pinned(text: str) -> bool:
 
 #: Lower-case words a display name may hold (``bin``, ``de``, ``a/l``) and the platform's own label for an
 #: anonymous post (``Anonymous member``).
-NAME_PARTICLES = frozenset("bin binti binte bte bt b. a/l a/p s/o d/o de da do dos du van von der den del della "
-                           "la le al el ibni member".split())
+NAME_PARTICLES = frozenset(
+    "bin binti binte bte bt b. a/l a/p s/o d/o de da do dos du van von der den del della "
+    "la le al el ibni member".split()
+)
 
 
 def name_like(text: str) -> bool:
@@ -206,14 +213,35 @@ _CLOCK = re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3])\s?[:.]\s?[0-5]\d(?![\d:])")
 _BATTERY = re.compile(r"\d{1,3}\s?%")
 #: What a reply or comment box says before anything is typed in it (read whole), and how such a prompt may begin
 #: when it names the member replied to (``Reply to Marcus…``).
-REPLY_PROMPTS = ("write a reply", "write a comment", "write a public comment", "add a comment", "add a reply",
-                 "reply", "comment", "write something", "type a message", "message")
-REPLY_OPENINGS = ("reply to ", "replying to ", "write a reply", "write a comment", "comment as ", "add a comment",
-                  "write a public comment", "write something", "type a message")
+REPLY_PROMPTS = (
+    "write a reply",
+    "write a comment",
+    "write a public comment",
+    "add a comment",
+    "add a reply",
+    "reply",
+    "comment",
+    "write something",
+    "type a message",
+    "message",
+)
+REPLY_OPENINGS = (
+    "reply to ",
+    "replying to ",
+    "write a reply",
+    "write a comment",
+    "comment as ",
+    "add a comment",
+    "write a public comment",
+    "write something",
+    "type a message",
+)
 #: Labels of a bottom navigation (tab) bar.
-NAV_LABELS = frozenset("home groups group notifications notification alerts menu chats chat profile settings explore "
-                       "search watch marketplace friends feed messages inbox more reels video videos communities "
-                       "community create activity discover".split())
+NAV_LABELS = frozenset(
+    "home groups group notifications notification alerts menu chats chat profile settings explore "
+    "search watch marketplace friends feed messages inbox more reels video videos communities "
+    "community create activity discover".split()
+)
 
 
 def _letters(text: str) -> str:
@@ -239,8 +267,9 @@ def is_reply_box(text: str, opening: bool = False) -> bool:
     prompts = REPLY_PROMPTS if opening else [p for p in REPLY_PROMPTS if " " in p]
     if max(fuzz.ratio(t, p) for p in prompts) >= (85 if opening else 90):
         return opening or str(text).strip()[:1].isupper()
-    return opening and any(t.startswith(o.strip()) and (len(t) == len(o.strip()) or o.endswith(" "))
-                           for o in REPLY_OPENINGS)
+    return opening and any(
+        t.startswith(o.strip()) and (len(t) == len(o.strip()) or o.endswith(" ")) for o in REPLY_OPENINGS
+    )
 
 
 def _is_label(part: str) -> bool:
@@ -291,6 +320,7 @@ def chrome_kind(line: dict, width: int, where: str) -> str:
 # Posts on one page
 # --------------------------------------------------------------------------------------------------
 
+
 def _no_separator_header(lines: list[dict], i: int, expect: bool, is_member) -> dict | None:
     """``Name [@handle] [badge] TIME`` whose separator was not read (or not drawn): the part before the time is a
     roster member's name (when ``is_member`` is given), or name-like where a header may start (``expect``), and
@@ -324,7 +354,7 @@ def _loose_header(lines: list[dict], i: int, expect: bool, after_footer: bool, i
     head = parse_header_lenient(lines[i]["text"])
     if head is None or not ((is_member is not None and is_member(head["author"])) or name_like(head["author"])):
         return None
-    for k in range(i + 1, len(lines)):   # a block: body lines, then a footer before any other header
+    for k in range(i + 1, len(lines)):  # a block: body lines, then a footer before any other header
         if _is_header(lines, k, is_member):
             return None
         if parse_footer(lines[k]["text"]):
@@ -373,7 +403,7 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
     posts: list[dict] = []
     cur: dict | None = None
     label: list[dict] = []
-    expect = True          # a header may start here (top of the page, after a footer)
+    expect = True  # a header may start here (top of the page, after a footer)
     titles = 0
     for i, line in enumerate(lines):
         text = line["text"]
@@ -383,15 +413,22 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
             continue
         head = parse_header(text) or _loose_header(lines, i, expect, cur is not None and expect, is_member)
         if head:
-            cur = {**head, "state": "header", "header": line, "body": [], "footer": None,
-                   "reactions": None, "replies": 0}
+            cur = {
+                **head,
+                "state": "header",
+                "header": line,
+                "body": [],
+                "footer": None,
+                "reactions": None,
+                "replies": 0,
+            }
             posts.append(cur)
             for ln in label + [line]:
                 ln["post_index"] = len(posts)
             line["role"], label, expect = "header", [], False
             continue
         label = []
-        if cur is None:        # above the first post: status bar, title/back bar, or a post cut at the top
+        if cur is None:  # above the first post: status bar, title/back bar, or a post cut at the top
             kind = chrome_kind(line, width, "top")
             if not kind and titles < 2 and not parse_footer(text):
                 kind, titles = "title", titles + 1
@@ -405,7 +442,7 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
             line.update(role="footer", post_index=len(posts))
             expect = True
             continue
-        if cur["state"] == "footer":   # after a footer: a reply box, a navigation bar, or stray text
+        if cur["state"] == "footer":  # after a footer: a reply box, a navigation bar, or stray text
             kind = chrome_kind(line, width, "between")
             line.update(role="chrome" if kind else "unassigned", kind=kind)
             continue
@@ -416,25 +453,39 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
         cur["body"].append(line)
         line.update(role="body", post_index=len(posts))
     navs = [ln for ln in lines if ln["kind"] == "nav"]
-    for ln in lines:   # the icons above (or below) a navigation bar's labels belong to the bar
-        if ln["role"] == "unassigned" and _icons(ln) and any(
-                abs((ln["y0"] + ln["y1"]) - (n["y0"] + n["y1"])) / 2 < 2.5 * max(n["y1"] - n["y0"], 1) for n in navs):
+    for ln in lines:  # the icons above (or below) a navigation bar's labels belong to the bar
+        if (
+            ln["role"] == "unassigned"
+            and _icons(ln)
+            and any(
+                abs((ln["y0"] + ln["y1"]) - (n["y0"] + n["y1"])) / 2 < 2.5 * max(n["y1"] - n["y0"], 1) for n in navs
+            )
+        ):
             ln.update(role="chrome", kind="nav")
     out = []
     for i, p in enumerate(posts, 1):
         lines_ = [p["header"]] + p["body"] + ([p["footer"]] if p["footer"] else [])
         lefts = sorted(ln["x0"] for ln in lines_)
         confs = [ln["conf"] for ln in lines_]
-        out.append({
-            "post_index": i, "depth": 0, "author": p["author"], "handle": p["handle"], "badge": p["badge"],
-            "timestamp": p["timestamp"], "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
-            "reactions": p["reactions"], "replies": p["replies"],
-            "confidence": round(sum(confs) / len(confs), 3),   # of 2-decimal line confidences (ocr.CONF_DECIMALS)
-            "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
-            "header_parts": p["header"]["parts"],
-            "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],
-            "x_left": median(lefts) / width, "line_height": median(ln["y1"] - ln["y0"] for ln in lines_) / width,
-        })
+        out.append(
+            {
+                "post_index": i,
+                "depth": 0,
+                "author": p["author"],
+                "handle": p["handle"],
+                "badge": p["badge"],
+                "timestamp": p["timestamp"],
+                "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
+                "reactions": p["reactions"],
+                "replies": p["replies"],
+                "confidence": round(sum(confs) / len(confs), 3),  # of 2-decimal line confidences (ocr.CONF_DECIMALS)
+                "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
+                "header_parts": p["header"]["parts"],
+                "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],
+                "x_left": median(lefts) / width,
+                "line_height": median(ln["y1"] - ln["y0"] for ln in lines_) / width,
+            }
+        )
     _depths_local(out)
     return out, lines
 
@@ -499,6 +550,7 @@ def assign_depths(pages: list[list[dict]]) -> dict:
 # Threads across pages
 # --------------------------------------------------------------------------------------------------
 
+
 def link_threads(pages: list[tuple[str, list[dict]]]) -> tuple[list[dict], list[dict]]:
     """Parents and threads over pages given in order as ``(screenshot_id, posts)``.
 
@@ -537,8 +589,11 @@ def link_threads(pages: list[tuple[str, list[dict]]]) -> tuple[list[dict], list[
                                 break
                 parent = cand
             if d == 0 or parent is None and (current is None or not _continues(p, posts[:k], current, prev_end)):
-                current = {"thread_id": f"T{len(threads) + 1:03d}", "root_post_id": p["post_id"] if d == 0 else "",
-                           "posts": []}
+                current = {
+                    "thread_id": f"T{len(threads) + 1:03d}",
+                    "root_post_id": p["post_id"] if d == 0 else "",
+                    "posts": [],
+                }
                 threads.append(current)
             p["parent_post_id"] = parent["post_id"] if parent is not None else ""
             p["thread_id"] = parent["thread_id"] if parent is not None else current["thread_id"]
@@ -549,14 +604,18 @@ def link_threads(pages: list[tuple[str, list[dict]]]) -> tuple[list[dict], list[
     rows = []
     for t in threads:
         ps = t["posts"]
-        rows.append({
-            "thread_id": t["thread_id"], "root_post_id": t["root_post_id"],
-            "screenshot_ids": ";".join(dict.fromkeys(p["screenshot_id"] for p in ps)),
-            "n_posts": len(ps), "n_replies": sum(1 for p in ps if p["depth"] > 0),
-            "max_depth": max(p["depth"] for p in ps),
-            "n_authors": len({p.get("author", "") for p in ps}),
-            "reactions": sum(int(p["reactions"] or 0) for p in ps),
-        })
+        rows.append(
+            {
+                "thread_id": t["thread_id"],
+                "root_post_id": t["root_post_id"],
+                "screenshot_ids": ";".join(dict.fromkeys(p["screenshot_id"] for p in ps)),
+                "n_posts": len(ps),
+                "n_replies": sum(1 for p in ps if p["depth"] > 0),
+                "max_depth": max(p["depth"] for p in ps),
+                "n_authors": len({p.get("author", "") for p in ps}),
+                "reactions": sum(int(p["reactions"] or 0) for p in ps),
+            }
+        )
     return stream, rows
 
 

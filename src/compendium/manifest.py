@@ -83,8 +83,11 @@ class Comparison:
         return not (self.changed or self.missing or self.extra)
 
     def lines(self) -> list[str]:
-        return ([f"changed: {p}" for p in self.changed] + [f"missing: {p}" for p in self.missing]
-                + [f"extra:   {p}" for p in self.extra])
+        return (
+            [f"changed: {p}" for p in self.changed]
+            + [f"missing: {p}" for p in self.missing]
+            + [f"extra:   {p}" for p in self.extra]
+        )
 
 
 def compare(expected: dict[str, str], actual: dict[str, str]) -> Comparison:
@@ -111,9 +114,17 @@ def check_raw(raw: str | Path, optional_prefix: str = "private/") -> None:
     cmp = compare(expected, actual)
     missing = [p for p in cmp.missing if not p.startswith(optional_prefix)]
     if cmp.changed:
-        raise InputError(f"checksum differs from {MANIFEST_NAME} (raw data must not change; "
-                         "if the change is intended, regenerate the manifest)", raw / cmp.changed[0])
+        raise InputError(
+            f"checksum differs from {MANIFEST_NAME} (raw data must not change; if you changed it on "
+            f"purpose, in a copy, rewrite the manifest: compendium manifest {raw})",
+            raw / cmp.changed[0],
+        )
     if missing:
-        raise InputError(f"listed in {MANIFEST_NAME} but missing", raw / missing[0])
+        raise InputError(
+            f"listed in {MANIFEST_NAME} but missing (if you removed it on purpose: compendium manifest {raw})",
+            raw / missing[0],
+        )
     if cmp.extra:
-        raise InputError(f"not listed in {MANIFEST_NAME}", raw / cmp.extra[0])
+        raise InputError(
+            f"not listed in {MANIFEST_NAME} (if you added it on purpose: compendium manifest {raw})", raw / cmp.extra[0]
+        )

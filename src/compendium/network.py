@@ -33,10 +33,21 @@ from compendium import acts as acts_mod
 from compendium.corpus import posts_frame
 from compendium.coding import ANONYMOUS, natural_key, sort_naturally
 
-INTERACTION_COLUMNS = ["source", "target", "post_id", "parent_post_id", "thread_id", "depth",
-                       "self_reply", "act"]
-METRIC_COLUMNS = ["member", "posts", "questions", "answers", "thanks", "in_degree", "out_degree",
-                  "weighted_in", "weighted_out", "weighted_degree", "betweenness", "role"]
+INTERACTION_COLUMNS = ["source", "target", "post_id", "parent_post_id", "thread_id", "depth", "self_reply", "act"]
+METRIC_COLUMNS = [
+    "member",
+    "posts",
+    "questions",
+    "answers",
+    "thanks",
+    "in_degree",
+    "out_degree",
+    "weighted_in",
+    "weighted_out",
+    "weighted_degree",
+    "betweenness",
+    "role",
+]
 
 
 def is_anonymous(author) -> bool:
@@ -64,10 +75,18 @@ def interactions(posts: pd.DataFrame, acts: pd.DataFrame | None = None) -> pd.Da
         target = author_of.get(rec.parent_post_id)
         if target is None or is_anonymous(rec.author) or is_anonymous(target):
             continue
-        rows.append({"source": rec.author, "target": target, "post_id": rec.post_id,
-                     "parent_post_id": rec.parent_post_id, "thread_id": rec.thread_id,
-                     "depth": rec.depth, "self_reply": rec.author == target,
-                     "act": act_of.get(rec.post_id, "")})
+        rows.append(
+            {
+                "source": rec.author,
+                "target": target,
+                "post_id": rec.post_id,
+                "parent_post_id": rec.parent_post_id,
+                "thread_id": rec.thread_id,
+                "depth": rec.depth,
+                "self_reply": rec.author == target,
+                "act": act_of.get(rec.post_id, ""),
+            }
+        )
     out = pd.DataFrame(rows, columns=INTERACTION_COLUMNS)
     return sort_naturally(out, ["post_id"])
 
@@ -95,8 +114,7 @@ def graph(interactions_df: pd.DataFrame, members=()) -> nx.DiGraph:
     g.add_nodes_from(sorted(set(members), key=natural_key))
     edges = answer_ties(interactions_df)
     counts = edges.groupby(["source", "target"]).size()
-    for (s, t), w in sorted(counts.items(), key=lambda kv: (natural_key(kv[0][0]),
-                                                           natural_key(kv[0][1]))):
+    for (s, t), w in sorted(counts.items(), key=lambda kv: (natural_key(kv[0][0]), natural_key(kv[0][1]))):
         g.add_edge(s, t, weight=int(w))
     return g
 
@@ -115,15 +133,19 @@ def metrics(interactions_df: pd.DataFrame, posts: pd.DataFrame, acts: pd.DataFra
     p["act"] = p["post_id"].map(act_of).fillna("")
     author_of = dict(zip(p["post_id"], p["author"]))
     p = p[~p["author"].map(is_anonymous)]
-    members = sorted(set(p["author"]) | set(interactions_df["source"]) |
-                     set(interactions_df["target"]), key=natural_key)
+    members = sorted(
+        set(p["author"]) | set(interactions_df["source"]) | set(interactions_df["target"]), key=natural_key
+    )
     g = graph(interactions_df, members)
     between = nx.betweenness_centrality(g, normalized=True) if len(g) else {}
     n_posts = p.groupby("author").size()
     n_questions = p[p["act"] == "question"].groupby("author").size()
     # an answer to oneself is none; an answer whose parent was not captured, or is anonymous, still counts
-    answered = p[(p["depth"] > 0) & p["act"].isin(acts_mod.ANSWER_ACTS)
-                 & (p["parent_post_id"].map(author_of).fillna("") != p["author"])]
+    answered = p[
+        (p["depth"] > 0)
+        & p["act"].isin(acts_mod.ANSWER_ACTS)
+        & (p["parent_post_id"].map(author_of).fillna("") != p["author"])
+    ]
     n_answers = answered.groupby("author").size()
     n_thanks = p[(p["depth"] > 0) & (p["act"] == "thanks")].groupby("author").size()
     rows = []
@@ -133,11 +155,22 @@ def metrics(interactions_df: pd.DataFrame, posts: pd.DataFrame, acts: pd.DataFra
         role = "both" if q and a else "asker" if q else "answerer" if a else "other"
         w_in = int(g.in_degree(m, weight="weight"))
         w_out = int(g.out_degree(m, weight="weight"))
-        rows.append({"member": m, "posts": int(n_posts.get(m, 0)), "questions": q,
-                     "answers": a, "thanks": int(n_thanks.get(m, 0)), "in_degree": int(g.in_degree(m)),
-                     "out_degree": int(g.out_degree(m)), "weighted_in": w_in,
-                     "weighted_out": w_out, "weighted_degree": w_in + w_out,
-                     "betweenness": float(between.get(m, 0.0)), "role": role})
+        rows.append(
+            {
+                "member": m,
+                "posts": int(n_posts.get(m, 0)),
+                "questions": q,
+                "answers": a,
+                "thanks": int(n_thanks.get(m, 0)),
+                "in_degree": int(g.in_degree(m)),
+                "out_degree": int(g.out_degree(m)),
+                "weighted_in": w_in,
+                "weighted_out": w_out,
+                "weighted_degree": w_in + w_out,
+                "betweenness": float(between.get(m, 0.0)),
+                "role": role,
+            }
+        )
     return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 
 

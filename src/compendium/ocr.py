@@ -43,10 +43,10 @@ from PIL import Image
 
 from compendium.errors import InputError
 
-PIPELINE_VERSION = "7"   # bump when preprocessing or engine settings change (invalidates the cache)
+PIPELINE_VERSION = "7"  # bump when preprocessing or engine settings change (invalidates the cache)
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
-REC_WIDTH_STEP = 64   # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
-DET_LINE_HEIGHT = 24   # px: text detection runs on a copy scaled so that lines of text are about this high
+REC_WIDTH_STEP = 64  # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
+DET_LINE_HEIGHT = 24  # px: text detection runs on a copy scaled so that lines of text are about this high
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The largest image opened, in pixels, checked from the PNG header before anything is decoded. Phone screenshots
 # are 2-6 megapixels (1080 x 2340 is 2.5; a tablet's 2048 x 2732 is 5.6) and a long scrolling capture reaches
@@ -65,8 +65,10 @@ _VERSIONS: dict = {}
 
 
 ENGINE_NAMES = ("rapidocr", "tesseract")
-TESSERACT_INSTALL = ("Debian/Ubuntu: sudo apt-get install tesseract-ocr; conda: conda install -c conda-forge "
-                     "tesseract; or use the default engine, ocr_engine=rapidocr")
+TESSERACT_INSTALL = (
+    "Debian/Ubuntu: sudo apt-get install tesseract-ocr; conda: conda install -c conda-forge "
+    "tesseract; or use the default engine, ocr_engine=rapidocr"
+)
 
 
 def _tesseract_exe() -> str | None:
@@ -76,8 +78,7 @@ def _tesseract_exe() -> str | None:
 def check_engine(engine: str) -> None:
     """InputError (one line, naming the parameter) for an unknown engine or one that is not installed."""
     if engine not in ENGINE_NAMES:
-        raise InputError(f"unknown OCR engine {engine!r}; available: {', '.join(ENGINE_NAMES)}",
-                         "parameter ocr_engine")
+        raise InputError(f"unknown OCR engine {engine!r}; available: {', '.join(ENGINE_NAMES)}", "parameter ocr_engine")
     if engine == "tesseract" and _tesseract_exe() is None:
         raise InputError(f"OCR engine 'tesseract' is not installed ({TESSERACT_INSTALL})", "parameter ocr_engine")
 
@@ -113,8 +114,13 @@ class OpenVINOSession:
         import openvino as ov
 
         core = ov.Core()
-        config = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": "f32",
-                  "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
+        config = {
+            "INFERENCE_NUM_THREADS": 1,
+            "NUM_STREAMS": 1,
+            "INFERENCE_PRECISION_HINT": "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+            "ENABLE_CPU_PINNING": False,
+        }
         self._request = core.compile_model(core.read_model(str(model)), "CPU", config).create_infer_request()
         self.map_step = map_step
 
@@ -158,8 +164,7 @@ def _rapidocr(runtime: str = "openvino"):
 
         from rapidocr_onnxruntime import RapidOCR
 
-        eng = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=False,
-                       print_verbose=False)
+        eng = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=False, print_verbose=False)
         eng.text_rec.rec_batch_num = 1
         if runtime == "openvino":
             models = Path(inspect.getfile(RapidOCR)).parent / "models"
@@ -192,8 +197,11 @@ def png_size(data: bytes, path) -> tuple[int, int]:
         raise InputError("corrupt or truncated PNG image (no IHDR header)", path)
     width, height = struct.unpack(">II", data[16:24])
     if width * height > MAX_PIXELS:
-        raise InputError(f"image too large ({width} x {height} pixels, a decompression bomb?); the limit is "
-                         f"{MAX_PIXELS // 1_000_000} megapixels", path)
+        raise InputError(
+            f"image too large ({width} x {height} pixels, a decompression bomb?); the limit is "
+            f"{MAX_PIXELS // 1_000_000} megapixels",
+            path,
+        )
     return width, height
 
 
@@ -224,14 +232,17 @@ def jpeg_size(data: bytes, path) -> tuple[int, int]:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             i += 2
             continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
         if marker in _JPEG_SOF:
             if i + 9 > n:
                 break
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
             if width * height > MAX_PIXELS:
-                raise InputError(f"image too large ({width} x {height} pixels, a decompression bomb?); the limit "
-                                 f"is {MAX_PIXELS // 1_000_000} megapixels", path)
+                raise InputError(
+                    f"image too large ({width} x {height} pixels, a decompression bomb?); the limit "
+                    f"is {MAX_PIXELS // 1_000_000} megapixels",
+                    path,
+                )
             return width, height
         if marker == 0xD9 or length < 2:
             break
@@ -301,6 +312,7 @@ def load_image(path) -> tuple[np.ndarray, bytes]:
 # Whole-image scans run on every screenshot before OCR (is it blank, is it dark, where is the ink), so they use
 # OpenCV's per-channel operations on uint8 planes: the same numbers as the plain NumPy formulas (int16
 # differences, ``np.median``), a tenth of the time (tests/test_ocr.py checks them against those formulas).
+
 
 def _rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr[..., :3], dtype=np.uint8)
@@ -444,8 +456,13 @@ def restore_spaces(crop: np.ndarray, text: str, columns: list[int], n_columns: f
         for i in range(len(text) - 1):
             if pos[i] < xg < pos[i + 1]:
                 a, b = text[i], text[i + 1]
-                if (" " not in text[max(0, i - 1):i + 3] and not (a.isdigit() and b.isdigit())
-                        and ":" not in (a, b) and a not in "@(" and b not in ").,;:!?"):
+                if (
+                    " " not in text[max(0, i - 1) : i + 3]
+                    and not (a.isdigit() and b.isdigit())
+                    and ":" not in (a, b)
+                    and a not in "@("
+                    and b not in ").,;:!?"
+                ):
                     inserts.append(i + 1)
                 break
     out = list(text)
@@ -470,14 +487,18 @@ def _run_rapidocr(arr: np.ndarray, runtime: str = "openvino") -> list[dict]:
     bands = _ink_bands(arr)
     scale = detection_scale(bands)
     h, w = arr.shape[:2]
-    small = arr if scale >= 1.0 else cv2.resize(arr, (max(32, round(w * scale)), max(32, round(h * scale))),
-                                                interpolation=cv2.INTER_AREA)
+    small = (
+        arr
+        if scale >= 1.0
+        else cv2.resize(arr, (max(32, round(w * scale)), max(32, round(h * scale))), interpolation=cv2.INTER_AREA)
+    )
     sx, sy = w / small.shape[1], h / small.shape[0]
     boxes, _ = eng.text_det(np.ascontiguousarray(small))
     rows = []
     if boxes is not None and len(boxes):
-        boxes = [np.asarray(b, dtype=np.float32) * np.array([sx, sy], dtype=np.float32)
-                 for b in eng.sorted_boxes(boxes)]
+        boxes = [
+            np.asarray(b, dtype=np.float32) * np.array([sx, sy], dtype=np.float32) for b in eng.sorted_boxes(boxes)
+        ]
         crops = eng.get_crop_img_list(arr, boxes)
         rec = recognise(eng, crops)
         for box, crop, (text, conf, info) in zip(boxes, crops, rec):
@@ -508,8 +529,14 @@ def recognise(eng, crops: list[np.ndarray], width_step: int = REC_WIDTH_STEP) ->
 def box_row(box, text: str, conf: float) -> dict:
     """A word-box row (``COLUMNS``) from a detector's four-point box."""
     pts = np.asarray(box, dtype=float)
-    return {"text": str(text), "x0": int(round(pts[:, 0].min())), "y0": int(round(pts[:, 1].min())),
-            "x1": int(round(pts[:, 0].max())), "y1": int(round(pts[:, 1].max())), "conf": float(conf)}
+    return {
+        "text": str(text),
+        "x0": int(round(pts[:, 0].min())),
+        "y0": int(round(pts[:, 1].min())),
+        "x1": int(round(pts[:, 0].max())),
+        "y1": int(round(pts[:, 1].max())),
+        "conf": float(conf),
+    }
 
 
 def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dict]:
@@ -521,8 +548,8 @@ def read_missed_bands(eng, arr: np.ndarray, bands, rows: list[dict]) -> list[dic
         if covered or y1 - y0 > 120:
             continue
         pad = max(4, (y1 - y0) // 3)
-        crop = arr[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-        (text, conf, _), = recognise(eng, [np.ascontiguousarray(crop)])
+        crop = arr[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+        ((text, conf, _),) = recognise(eng, [np.ascontiguousarray(crop)])
         if str(text).strip() and conf >= 0.5:
             found.append({"text": str(text), "x0": x0, "y0": y0, "x1": x1, "y1": y1, "conf": float(conf)})
     return found
@@ -540,7 +567,7 @@ def read_regions(arr: np.ndarray, boxes, engine: str = "rapidocr") -> list[str]:
     crops = []
     for x0, y0, x1, y1 in boxes:
         x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1) + 1), min(h, int(y1) + 1)
-        crop = np.ascontiguousarray(arr[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1), :3])
+        crop = np.ascontiguousarray(arr[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1), :3])
         crops.append(255 - crop if dark else crop)
     if engine == "tesseract":
         return [" ".join(r["text"] for r in _run_tesseract(c, psm=7)) for c in crops]
@@ -589,6 +616,7 @@ def read_words(image, engine: str = "rapidocr", cache_dir=None, loaded=None) -> 
 # Tesseract (optional second engine: the system's ``tesseract`` command, run as a subprocess)
 # --------------------------------------------------------------------------------------------------
 
+
 def _run_tesseract(arr: np.ndarray, psm: int = 4) -> list[dict]:
     """Tesseract 5 (LSTM, English) on the preprocessed image: words grouped into its text lines.
 
@@ -601,8 +629,12 @@ def _run_tesseract(arr: np.ndarray, psm: int = 4) -> list[dict]:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    proc = subprocess.run([exe, "stdin", "stdout", "-l", "eng", "--psm", str(psm), "tsv"], input=buf.getvalue(),
-                          capture_output=True, env=env)
+    proc = subprocess.run(
+        [exe, "stdin", "stdout", "-l", "eng", "--psm", str(psm), "tsv"],
+        input=buf.getvalue(),
+        capture_output=True,
+        env=env,
+    )
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"tesseract failed: {msg[-1] if msg else proc.returncode}", "parameter ocr_engine")
@@ -611,16 +643,22 @@ def _run_tesseract(arr: np.ndarray, psm: int = 4) -> list[dict]:
         f = row.split("\t")
         if len(f) < 12 or f[0] != "5" or not f[11].strip():
             continue
-        key = (int(f[2]), int(f[3]), int(f[4]))   # block, paragraph, line
+        key = (int(f[2]), int(f[3]), int(f[4]))  # block, paragraph, line
         x, y, w, h, conf = int(f[6]), int(f[7]), int(f[8]), int(f[9]), float(f[10])
         lines.setdefault(key, []).append((x, y, x + w, y + h, conf, f[11]))
     rows = []
     for words in lines.values():
         n = sum(len(t) for *_, t in words)
-        rows.append({"text": " ".join(t for *_, t in words),
-                     "x0": min(w[0] for w in words), "y0": min(w[1] for w in words),
-                     "x1": max(w[2] for w in words), "y1": max(w[3] for w in words),
-                     "conf": sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100})
+        rows.append(
+            {
+                "text": " ".join(t for *_, t in words),
+                "x0": min(w[0] for w in words),
+                "y0": min(w[1] for w in words),
+                "x1": max(w[2] for w in words),
+                "y1": max(w[3] for w in words),
+                "conf": sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100,
+            }
+        )
     return rows
 
 

@@ -75,7 +75,7 @@ def parse_declaration(name: str, type_name: str, default: str, help_text: str, w
     kind = ""
     if m:
         tag = m.group(1).strip()
-        help_text = help_text[m.end():]
+        help_text = help_text[m.end() :]
         rng = _RANGE.match(tag)
         if rng and type_name in ("int", "float"):
             lo = float(rng.group(1)) if rng.group(1) else None
@@ -126,8 +126,12 @@ def read_cell(source: str) -> dict[str, dict]:
         else:
             continue
         default = ast.get_source_segment(source, node.value) if node.value is not None else ""
-        out[name] = {"name": name, "inferred_type_name": type_name, "default": default,
-                     "help": comments.get(node.end_lineno, "")}
+        out[name] = {
+            "name": name,
+            "inferred_type_name": type_name,
+            "default": default,
+            "help": comments.get(node.end_lineno, ""),
+        }
     return out
 
 
@@ -158,8 +162,7 @@ def coerce(p: Parameter, value):
         try:
             out = float(text)
         except ValueError:
-            raise InputError(f"parameter '{p.name}' must be a number ({p.allowed()}), not '{text}'",
-                             where) from None
+            raise InputError(f"parameter '{p.name}' must be a number ({p.allowed()}), not '{text}'", where) from None
         if out != out or out in (float("inf"), float("-inf")):
             raise InputError(f"parameter '{p.name}' must be a finite number, not '{text}'", where)
     else:
@@ -190,18 +193,25 @@ def check_kind(p: Parameter, value, raw: str | Path) -> None:
     if p.kind == "coder":
         known = coders(raw)
         if value not in known:
-            raise InputError(f"parameter '{p.name}' must be a coder of the coding files ({', '.join(known) or 'none'}"
-                             f"), not '{value}'", where)
+            raise InputError(
+                f"parameter '{p.name}' must be a coder of the coding files ({', '.join(known) or 'none'}"
+                f"), not '{value}'",
+                where,
+            )
     elif p.kind == "spacy pipeline" and value:
         import importlib.util
 
         if not re.fullmatch(r"[A-Za-z0-9_]+", str(value)) or importlib.util.find_spec(str(value)) is None:
-            raise InputError(f"parameter '{p.name}': spaCy pipeline '{value}' is not installed (install its "
-                             "package, or leave it empty for the blank English pipeline)", where)
+            raise InputError(
+                f"parameter '{p.name}': spaCy pipeline '{value}' is not installed (install its "
+                "package, or leave it empty for the blank English pipeline)",
+                where,
+            )
 
 
-def check(given: dict, notebooks: dict[str, dict[str, Parameter]], raw: str | Path,
-          reserved: tuple[str, ...] = ()) -> dict:
+def check(
+    given: dict, notebooks: dict[str, dict[str, Parameter]], raw: str | Path, reserved: tuple[str, ...] = ()
+) -> dict:
     """``given`` (``{name: text}`` from ``-p``) typed and checked against every notebook that declares each name.
 
     ``notebooks`` is ``{notebook name: declared(...)}``; ``reserved`` are names the runner sets itself (paths).

@@ -77,8 +77,15 @@ def load_participants(path: str | Path) -> pd.DataFrame:
         seen_cols.add(name)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; the header needs "
-                         + ", ".join(REQUIRED) + " (and may have " + ", ".join(OPTIONAL) + ")", path, hline)
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; the header needs "
+            + ", ".join(REQUIRED)
+            + " (and may have "
+            + ", ".join(OPTIONAL)
+            + ")",
+            path,
+            hline,
+        )
     if not records:
         raise InputError("no participants (header only)", path, hline)
     rows = []
@@ -93,21 +100,24 @@ def load_participants(path: str | Path) -> pd.DataFrame:
                 raise InputError(f"empty {col} (a required value)", path, line)
         pid = rec["pseudonym"]
         if not PSEUDONYM_RE.match(pid):
-            raise InputError(f"pseudonym {mask(pid)} is not of the form P01 (P and two or three digits)",
-                             path, line)
+            raise InputError(f"pseudonym {mask(pid)} is not of the form P01 (P and two or three digits)", path, line)
         if pid in first_line:
             raise InputError(f"duplicate pseudonym '{pid}' (first on line {first_line[pid]})", path, line)
         first_line[pid] = line
         year = rec["year_of_study"]
         if not (year.isascii() and year.isdigit() and YEARS[0] <= int(year) <= YEARS[1]):
-            raise InputError(f"year_of_study {mask(year)} of {pid} is not a whole number from {YEARS[0]} to "
-                             f"{YEARS[1]}", path, line)
+            raise InputError(
+                f"year_of_study {mask(year)} of {pid} is not a whole number from {YEARS[0]} to {YEARS[1]}", path, line
+            )
         roles = [r.strip() for r in rec["witi_role"].split(";")]
         for r in roles:
             if r not in ROLES:
                 what = "an empty role" if not r else f"role {mask(r)}"
-                raise InputError(f"witi_role of {pid}: {what} is not one of {', '.join(ROLES)} "
-                                 "(several are separated by ';')", path, line)
+                raise InputError(
+                    f"witi_role of {pid}: {what} is not one of {', '.join(ROLES)} (several are separated by ';')",
+                    path,
+                    line,
+                )
         joined = rec.get("joined_witi", "")
         if joined and not (joined.isascii() and joined.isdigit() and JOINED[0] <= int(joined) <= JOINED[1]):
             raise InputError(f"joined_witi {mask(joined)} of {pid} is not a year", path, line)
@@ -132,8 +142,9 @@ def _participant_line(path: Path) -> int | None:
     return None if k is None else text.count("\n", 0, m.start(1) + k.start()) + 1
 
 
-def check_transcripts(participants: pd.DataFrame, sources, raw: str | Path,
-                      participants_path: str | Path | None = None) -> None:
+def check_transcripts(
+    participants: pd.DataFrame, sources, raw: str | Path, participants_path: str | Path | None = None
+) -> None:
     """Every interview's participant has a row in ``participants.csv``.
 
     ``sources`` are :func:`compendium.transcripts.load_sources` (or ``load_transcript``) results; the
@@ -149,8 +160,7 @@ def check_transcripts(participants: pd.DataFrame, sources, raw: str | Path,
         pid = str(src.meta.get("participant") or src.source_id)
         if pid not in known:
             path = raw / "transcripts" / f"{src.source_id}.txt"
-            raise InputError(f"participant {mask(pid, quote=False)} is not in {name}", path,
-                             _participant_line(path))
+            raise InputError(f"participant {mask(pid, quote=False)} is not in {name}", path, _participant_line(path))
 
 
 def load(raw: str | Path, sources=None) -> pd.DataFrame:

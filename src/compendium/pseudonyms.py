@@ -42,7 +42,7 @@ def _norm(s: str) -> str:
 class Roster:
     members: list[dict]
     path: str = "roster.csv"
-    forms: dict = field(default_factory=dict)      # n_tokens -> list[(form tokens tuple, pseudonym)]
+    forms: dict = field(default_factory=dict)  # n_tokens -> list[(form tokens tuple, pseudonym)]
 
     def __post_init__(self):
         forms: dict[tuple, str] = {}
@@ -63,8 +63,10 @@ class Roster:
         # for _match_forms: exact lookup, fuzzy candidates with their OCR-folded form, and a memo of fuzzy
         # lookups (the same words recur in every post)
         self._exact_forms = {toks: pseudo for n in self.forms for toks, pseudo in self.forms[n]}
-        self._fuzzy_forms = {n: [(" ".join(t), _canon(" ".join(t)), p) for t, p in fs
-                                 if len(" ".join(t)) >= FUZZY_MIN_LEN] for n, fs in self.forms.items()}
+        self._fuzzy_forms = {
+            n: [(" ".join(t), _canon(" ".join(t)), p) for t, p in fs if len(" ".join(t)) >= FUZZY_MIN_LEN]
+            for n, fs in self.forms.items()
+        }
         self._fuzzy_memo: dict = {}
 
     @property
@@ -90,17 +92,31 @@ def load_roster(path) -> Roster:
 
 def roster_from_frame(df, source: str = "roster.csv") -> Roster:
     """A Roster from the validated table :func:`compendium.deid.load_roster` returns."""
-    members = [{"pseudonym": r.pseudonym.strip(), "display_name": r.display_name.strip(),
-                "handle": r.handle.strip().lstrip("@").lstrip("\uff20"),
-                "aliases": [a.strip() for a in (r.aliases or "").split(";") if a.strip()]}
-               for r in df.itertuples()]
+    members = [
+        {
+            "pseudonym": r.pseudonym.strip(),
+            "display_name": r.display_name.strip(),
+            "handle": r.handle.strip().lstrip("@").lstrip("\uff20"),
+            "aliases": [a.strip() for a in (r.aliases or "").split(";") if a.strip()],
+        }
+        for r in df.itertuples()
+    ]
     return Roster(members, source)
 
 
 def roster_from_members(members: list[dict]) -> Roster:
     """A Roster from synthdata ``members`` entries (key, pseudonym, display_name, handle, aliases)."""
-    return Roster([{"pseudonym": m["pseudonym"], "display_name": m["display_name"], "handle": m["handle"],
-                    "aliases": list(m.get("aliases") or [])} for m in members])
+    return Roster(
+        [
+            {
+                "pseudonym": m["pseudonym"],
+                "display_name": m["display_name"],
+                "handle": m["handle"],
+                "aliases": list(m.get("aliases") or []),
+            }
+            for m in members
+        ]
+    )
 
 
 _CONFUSABLE = str.maketrans({"l": "i", "1": "i", "|": "i", "!": "i", "0": "o"})
@@ -171,8 +187,8 @@ def _match_forms(tokens: list[str], roster: Roster) -> tuple[int, str] | None:
             if key not in roster._fuzzy_memo:
                 cj = _canon(joined)
                 roster._fuzzy_memo[key] = next(
-                    (p for form, cf, p in roster._fuzzy_forms[n] if _similar(joined, form, cj, cf) >= FUZZY_RATIO),
-                    None)
+                    (p for form, cf, p in roster._fuzzy_forms[n] if _similar(joined, form, cj, cf) >= FUZZY_RATIO), None
+                )
             if roster._fuzzy_memo[key] is not None:
                 return n, roster._fuzzy_memo[key]
     return None
@@ -194,8 +210,7 @@ def _exact_spans(text: str, roster: Roster) -> list[tuple[int, int, str]]:
     rx, forms = _exact_pattern(roster)
     if rx is None:
         return []
-    return [(m.start(), m.end(), forms[" ".join(m.group(0).lower().split())])
-            for m in rx.finditer(text)]
+    return [(m.start(), m.end(), forms[" ".join(m.group(0).lower().split())]) for m in rx.finditer(text)]
 
 
 def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:
@@ -218,10 +233,10 @@ def pseudonymise_text(text: str, roster: Roster) -> tuple[str, list[dict]]:
     out, pos, i = [], 0, 0
     while i < len(spans):
         start, end, tok = spans[i]
-        if _PSEUDO.match(tok) or tok == "unknown" and text[start - 1:start] == "[":
+        if _PSEUDO.match(tok) or tok == "unknown" and text[start - 1 : start] == "[":
             i += 1
             continue
-        hit = _match_forms([s[2] for s in spans[i:i + 4]], roster)
+        hit = _match_forms([s[2] for s in spans[i : i + 4]], roster)
         if hit:
             n, pseudo = hit
             out.append(text[pos:start])
@@ -245,7 +260,7 @@ def identifier_spans(text: str, roster: Roster) -> list[tuple[int, int]]:
     toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(str(text))]
     i = 0
     while i < len(toks):
-        hit = _match_forms([t[2] for t in toks[i:i + 4]], roster)
+        hit = _match_forms([t[2] for t in toks[i : i + 4]], roster)
         if hit:
             spans.append((toks[i][0], toks[i + hit[0] - 1][1]))
             i += hit[0]
@@ -267,7 +282,14 @@ def write_roster(members: list[dict], path) -> Path:
 
     from compendium.tables import write_csv
 
-    rows = [{"pseudonym": m["pseudonym"], "display_name": m["display_name"], "handle": m["handle"],
-             "aliases": ";".join(m.get("aliases") or [])} for m in members]
+    rows = [
+        {
+            "pseudonym": m["pseudonym"],
+            "display_name": m["display_name"],
+            "handle": m["handle"],
+            "aliases": ";".join(m.get("aliases") or []),
+        }
+        for m in members
+    ]
     df = pd.DataFrame(rows, columns=["pseudonym", "display_name", "handle", "aliases"])
     return write_csv(df.sort_values("pseudonym", kind="mergesort"), path)

@@ -57,8 +57,14 @@ SCHEMA = Path(__file__).parent / "schemas" / "Project-mrt2019.xsd"
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://doi.org/10.5334/pme.2107#witi-compendium")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 THEME_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
-FIELDS = [("Include", "include"), ("Exclude", "exclude"), ("Example", "example"),
-          ("Indicators", "indicators"), ("Origin", "origin"), ("Theme", "theme")]
+FIELDS = [
+    ("Include", "include"),
+    ("Exclude", "exclude"),
+    ("Example", "example"),
+    ("Indicators", "indicators"),
+    ("Origin", "origin"),
+    ("Theme", "theme"),
+]
 _FIELD_LINE = re.compile(r"^(Include|Exclude|Example|Indicators|Origin|Theme): ?(.*)$")
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*): (.*)$", re.S)
 HISTORY_MARK = "Codebook history (YAML):"
@@ -87,6 +93,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.E
 
 # --------------------------------------------------------------------------- posts as pages
 
+
 def post_pages(posts: pd.DataFrame) -> tuple[dict[str, str], dict[str, tuple[str, int, int]]]:
     """Text sources for screenshot pages built from post texts.
 
@@ -111,6 +118,7 @@ def post_pages(posts: pd.DataFrame) -> tuple[dict[str, str], dict[str, tuple[str
 
 
 # --------------------------------------------------------------------------- export
+
 
 def _description(code) -> str:
     lines = []
@@ -186,27 +194,43 @@ def post_of_selection(name: str | None) -> str | None:
 def _selection(parent: ET.Element, tag: str, r, created: str | None, text: str | None = None, **where) -> None:
     key = f"{r.coder}:{r.post_id or r.source}:{r.start}:{r.end}:{r.code_id}"
     name = selection_name(text, r.start if tag == "PlainTextSelection" else None, r.post_id)
-    el_sel = _sub(parent, tag, guid=guid("selection", key), name=name, **where,
-                  creatingUser=guid("user", r.coder), creationDateTime=created)
+    el_sel = _sub(
+        parent,
+        tag,
+        guid=guid("selection", key),
+        name=name,
+        **where,
+        creatingUser=guid("user", r.coder),
+        creationDateTime=created,
+    )
     if isinstance(r.memo, str) and r.memo:
         _sub(el_sel, "Description", r.memo)
-    el_cod = _sub(el_sel, "Coding", guid=guid("coding", key), creatingUser=guid("user", r.coder),
-                  creationDateTime=created)
+    el_cod = _sub(
+        el_sel, "Coding", guid=guid("coding", key), creatingUser=guid("user", r.coder), creationDateTime=created
+    )
     _sub(el_cod, "CodeRef", targetGUID=guid("code", r.code_id))
 
 
 def _sorted_selections(g: pd.DataFrame) -> pd.DataFrame:
-    g = g.assign(_c=g["coder"].map(natural_key), _k=g["code_id"].map(natural_key),
-                 _p=g["post_id"].fillna("").map(natural_key))
+    g = g.assign(
+        _c=g["coder"].map(natural_key), _k=g["code_id"].map(natural_key), _p=g["post_id"].fillna("").map(natural_key)
+    )
     return g.sort_values(["start", "end", "_p", "_c", "_k"], kind="stable")
 
 
-def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.DataFrame,
-                users: Mapping[str, str] | Iterable[str] | None = None,
-                posts: pd.DataFrame | None = None, name: str = "WITI research compendium",
-                participants: pd.DataFrame | None = None, pictures: Mapping[str, bytes] | None = None,
-                created: str | None = None, pages: str = "picture", themes_as_codes: bool = False,
-                ) -> tuple[bytes, dict[str, bytes]]:
+def project_xml(
+    codebook: Codebook,
+    sources: Mapping[str, str],
+    codings: pd.DataFrame,
+    users: Mapping[str, str] | Iterable[str] | None = None,
+    posts: pd.DataFrame | None = None,
+    name: str = "WITI research compendium",
+    participants: pd.DataFrame | None = None,
+    pictures: Mapping[str, bytes] | None = None,
+    created: str | None = None,
+    pages: str = "picture",
+    themes_as_codes: bool = False,
+) -> tuple[bytes, dict[str, bytes]]:
     """``project.qde`` bytes and ``{zip path: bytes}`` of the source files (see :func:`export`)."""
     if pages not in PAGES:
         raise ValueError(f"pages must be one of {', '.join(PAGES)}, not {pages!r}")
@@ -258,8 +282,14 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
         return THEME_COLOURS[theme_index.get(theme, 0) % len(THEME_COLOURS)]
 
     def add_code(parent_el, code):
-        el = _sub(parent_el, "Code", guid=guid("code", code.id), name=f"{code.id}: {code.label}",
-                  isCodable="true", color=colour(code.theme))
+        el = _sub(
+            parent_el,
+            "Code",
+            guid=guid("code", code.id),
+            name=f"{code.id}: {code.label}",
+            isCodable="true",
+            color=colour(code.theme),
+        )
         _sub(el, "Description", _description(code))
         for child in code_rows:
             if child.parent == code.id:
@@ -267,8 +297,14 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
 
     if themes_as_codes:
         for theme in codebook.themes.itertuples(index=False):
-            el_theme = _sub(el_codes, "Code", guid=guid("theme-code", theme.id), name=f"{theme.id}: {theme.label}",
-                            isCodable="false", color=colour(theme.id))
+            el_theme = _sub(
+                el_codes,
+                "Code",
+                guid=guid("theme-code", theme.id),
+                name=f"{theme.id}: {theme.label}",
+                isCodable="false",
+                color=colour(theme.id),
+            )
             _sub(el_theme, "Description", f"{THEME_CODE_MARK} {theme.definition}")
             for code in code_rows:
                 if not code.parent and code.theme == theme.id:
@@ -303,24 +339,41 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
         g = by_source.get(sid)
         if sid in pictures:
             files[f"sources/{sguid}.png"] = pictures[sid]
-            el_src = _sub(el_sources, "PictureSource", guid=sguid, name=sid, path=f"internal://{sguid}.png",
-                          creationDateTime=created)
+            el_src = _sub(
+                el_sources,
+                "PictureSource",
+                guid=sguid,
+                name=sid,
+                path=f"internal://{sguid}.png",
+                creationDateTime=created,
+            )
             _sub(el_src, "Description", f"Redacted screenshot {sid}; each coded post is a region of it.")
             if sid in page_texts:
                 tguid = guid("page-text", sid)
                 files[f"sources/{tguid}.txt"] = page_texts[sid].encode("utf-8")
-                _sub(el_src, "TextDescription", guid=tguid, name=f"{sid} (text of its posts)",
-                     plainTextPath=f"internal://{tguid}.txt", creationDateTime=created)
-            for r in (_sorted_selections(g).itertuples(index=False) if g is not None else ()):
+                _sub(
+                    el_src,
+                    "TextDescription",
+                    guid=tguid,
+                    name=f"{sid} (text of its posts)",
+                    plainTextPath=f"internal://{tguid}.txt",
+                    creationDateTime=created,
+                )
+            for r in _sorted_selections(g).itertuples(index=False) if g is not None else ():
                 x0, y0, x1, y1 = regions[r.post_id]
                 _selection(el_src, "PictureSelection", r, created, firstX=x0, firstY=y0, secondX=x1, secondY=y1)
             continue
         files[f"sources/{sguid}.txt"] = texts[sid].encode("utf-8")
-        el_src = _sub(el_sources, "TextSource", guid=sguid, name=sid, plainTextPath=f"internal://{sguid}.txt",
-                      creationDateTime=created)
-        for r in (_sorted_selections(g).itertuples(index=False) if g is not None else ()):
-            _selection(el_src, "PlainTextSelection", r, created, texts[sid], startPosition=r.start,
-                       endPosition=r.end)
+        el_src = _sub(
+            el_sources,
+            "TextSource",
+            guid=sguid,
+            name=sid,
+            plainTextPath=f"internal://{sguid}.txt",
+            creationDateTime=created,
+        )
+        for r in _sorted_selections(g).itertuples(index=False) if g is not None else ():
+            _selection(el_src, "PlainTextSelection", r, created, texts[sid], startPosition=r.start, endPosition=r.end)
 
     # themes as sets
     el_sets = _sub(root, "Sets")
@@ -333,18 +386,30 @@ def project_xml(codebook: Codebook, sources: Mapping[str, str], codings: pd.Data
 
     history = yaml.safe_dump(codebook.to_dict()["history"], sort_keys=False, allow_unicode=True, width=100)
     order = " ".join(codebook.code_ids)
-    _sub(root, "Description", f"{name}. Codebook version: {codebook.version}\n"
-                              f"{ORDER_MARK} {order}\n\n{HISTORY_MARK}\n{history}")
+    _sub(
+        root,
+        "Description",
+        f"{name}. Codebook version: {codebook.version}\n{ORDER_MARK} {order}\n\n{HISTORY_MARK}\n{history}",
+    )
     ET.indent(root, space="  ")
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return xml + b"\n", files
 
 
-def export(path: str | Path, codebook: Codebook, sources: Mapping[str, str],
-           codings: pd.DataFrame, users: Mapping[str, str] | Iterable[str] | None = None,
-           posts: pd.DataFrame | None = None, name: str = "WITI research compendium",
-           participants: pd.DataFrame | None = None, pictures: Mapping[str, bytes] | None = None,
-           created: str | None = None, pages: str = "picture", themes_as_codes: bool = False) -> Path:
+def export(
+    path: str | Path,
+    codebook: Codebook,
+    sources: Mapping[str, str],
+    codings: pd.DataFrame,
+    users: Mapping[str, str] | Iterable[str] | None = None,
+    posts: pd.DataFrame | None = None,
+    name: str = "WITI research compendium",
+    participants: pd.DataFrame | None = None,
+    pictures: Mapping[str, bytes] | None = None,
+    created: str | None = None,
+    pages: str = "picture",
+    themes_as_codes: bool = False,
+) -> Path:
     """Write a ``.qdpx`` project; the same inputs always give the same bytes.
 
     ``sources``: ``{source_id: normalised text}`` of transcripts and field notes; ``codings``: coding-file rows
@@ -356,8 +421,9 @@ def export(path: str | Path, codebook: Codebook, sources: Mapping[str, str],
     ``text`` (every page is a ``TextSource`` built from its posts' text, for tools that read only text);
     ``themes_as_codes``: also write each theme as a top-level, non-codable code holding its codes.
     """
-    xml, files = project_xml(codebook, sources, codings, users, posts, name, participants, pictures, created,
-                             pages, themes_as_codes)
+    xml, files = project_xml(
+        codebook, sources, codings, users, posts, name, participants, pictures, created, pages, themes_as_codes
+    )
     entries = {"project.qde": xml, **files}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -383,9 +449,14 @@ def project_date(raw: str | Path) -> str | None:
     return max(dates) if dates else None
 
 
-def export_from_folders(raw: str | Path, derived: str | Path, path: str | Path,
-                        name: str = "WITI research compendium", pages: str = "picture",
-                        themes_as_codes: bool = False) -> Path:
+def export_from_folders(
+    raw: str | Path,
+    derived: str | Path,
+    path: str | Path,
+    name: str = "WITI research compendium",
+    pages: str = "picture",
+    themes_as_codes: bool = False,
+) -> Path:
     """``compendium export qdpx FILE``: export a laid-out corpus (raw + derived folders).
 
     Sources are the normalised transcripts and field notes of ``raw`` and the screenshot pages: the redacted
@@ -396,17 +467,30 @@ def export_from_folders(raw: str | Path, derived: str | Path, path: str | Path,
 
     raw, derived = Path(raw), Path(derived)
     book, sources, posts, _segments, codings = corpus.load_all(raw, derived, min_coders=1)
-    people = participants.load_participants(raw / participants.FILE_NAME) \
-        if (raw / participants.FILE_NAME).is_file() else None
+    people = (
+        participants.load_participants(raw / participants.FILE_NAME)
+        if (raw / participants.FILE_NAME).is_file()
+        else None
+    )
     pictures = {}
     if pages == "picture" and len(posts):
         for page in sorted(set(posts["screenshot_id"].astype(str)), key=natural_key):
             png = derived / "redacted" / f"{page}.png"
             if png.is_file():
                 pictures[page] = png.read_bytes()
-    return export(path, book, corpus.source_texts(sources), codings, posts=posts, name=name,
-                  participants=people, pictures=pictures, created=project_date(raw), pages=pages,
-                  themes_as_codes=themes_as_codes)
+    return export(
+        path,
+        book,
+        corpus.source_texts(sources),
+        codings,
+        posts=posts,
+        name=name,
+        participants=people,
+        pictures=pictures,
+        created=project_date(raw),
+        pages=pages,
+        themes_as_codes=themes_as_codes,
+    )
 
 
 def validate(qde: bytes, schema: str | Path = SCHEMA) -> None:
@@ -418,6 +502,7 @@ def validate(qde: bytes, schema: str | Path = SCHEMA) -> None:
 
 # --------------------------------------------------------------------------- import
 
+
 def parse_description(text: str) -> dict[str, str]:
     """Split a code description into definition and the labelled fields written by export."""
     text = text or ""
@@ -427,7 +512,7 @@ def parse_description(text: str) -> dict[str, str]:
         return out
     out["definition"] = text[:cut].strip()
     current = None
-    for line in text[cut + 2:].split("\n"):
+    for line in text[cut + 2 :].split("\n"):
         m = _FIELD_LINE.match(line)
         if m:
             current = dict(FIELDS)[m.group(1)]

@@ -101,8 +101,18 @@ _ENCRYPTED = 0x01 | 0x40  # general-purpose flag bits: encrypted, strongly encry
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 # What zipfile and zlib raise on damaged archives (InputError is a ValueError: never raised
 # inside a try that catches these).
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-               OverflowError, struct.error, zlib.error, NotImplementedError, RuntimeError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
 _INT = re.compile(r"[ \t\r\n]*[-+]?[0-9]+[ \t\r\n]*")
 
 
@@ -112,6 +122,7 @@ def q(tag: str) -> str:
 
 
 # -- sizes and labels in messages ------------------------------------------------------------
+
 
 def _size(n: int) -> str:
     if n < 1024:
@@ -151,6 +162,7 @@ def _why(exc: BaseException) -> str:
 
 # -- the archive -----------------------------------------------------------------------------
 
+
 def _end_record(path: Path) -> tuple[int, int] | None:
     """(entries, central directory bytes) claimed by the end record, or None if not found."""
     with open(path, "rb") as f:
@@ -161,8 +173,8 @@ def _end_record(path: Path) -> tuple[int, int] | None:
         pos = tail.rfind(b"PK\x05\x06")
         if pos < 0 or len(tail) - pos < 22:
             return None
-        entries, cd_bytes = struct.unpack("<4s4H2LH", tail[pos:pos + 22])[4:6]
-        locator = tail[max(0, pos - 20):pos]
+        entries, cd_bytes = struct.unpack("<4s4H2LH", tail[pos : pos + 22])[4:6]
+        locator = tail[max(0, pos - 20) : pos]
         if (entries == 0xFFFF or cd_bytes == 0xFFFFFFFF) and locator[:4] == b"PK\x06\x07":
             offset = struct.unpack("<4sLQL", locator)[2]  # of the zip64 end record
             if offset < size:
@@ -179,12 +191,16 @@ def _check_end_record(path: Path) -> None:
         return  # zipfile will say what is wrong
     entries, cd_bytes = claimed
     if entries > MAX_MEMBERS:
-        raise InputError(f"archive has {entries} entries, more than the cap of {MAX_MEMBERS}; "
-                         "refused before reading its directory", path)
+        raise InputError(
+            f"archive has {entries} entries, more than the cap of {MAX_MEMBERS}; refused before reading its directory",
+            path,
+        )
     cd_cap = MAX_MEMBERS * _DIRECTORY_BYTES_PER_MEMBER
     if cd_bytes > cd_cap:
-        raise InputError(f"archive directory is {_size(cd_bytes)}, more than the cap of "
-                         f"{_size(cd_cap)}; refused before reading it", path)
+        raise InputError(
+            f"archive directory is {_size(cd_bytes)}, more than the cap of {_size(cd_cap)}; refused before reading it",
+            path,
+        )
 
 
 def _open(path: Path) -> zipfile.ZipFile:
@@ -200,36 +216,40 @@ def _open(path: Path) -> zipfile.ZipFile:
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or _why(exc)})", path) from None
     except _ZIP_ERRORS as exc:
-        raise InputError(f"not a QDPX file: not a zip archive, or truncated ({_why(exc)})",
-                         path) from None
+        raise InputError(f"not a QDPX file: not a zip archive, or truncated ({_why(exc)})", path) from None
 
 
 def _check_entries(infos: list[zipfile.ZipInfo], path: Path) -> None:
     """Too many entries, duplicate names, encryption: refuse the whole archive."""
     if len(infos) > MAX_MEMBERS:
-        raise InputError(f"archive has {len(infos)} entries, more than the cap of "
-                         f"{MAX_MEMBERS}", path)
+        raise InputError(f"archive has {len(infos)} entries, more than the cap of {MAX_MEMBERS}", path)
     seen = set()
     for info in infos:
         if info.filename in seen:
-            raise InputError(f"archive has two entries named {_named(info.filename)}; refused "
-                             "(readers would disagree on which one is meant)", path)
+            raise InputError(
+                f"archive has two entries named {_named(info.filename)}; refused "
+                "(readers would disagree on which one is meant)",
+                path,
+            )
         seen.add(info.filename)
         if info.flag_bits & _ENCRYPTED:
-            raise InputError(f"{_named(info.filename)} is encrypted; encrypted archives are not "
-                             "supported", path)
+            raise InputError(f"{_named(info.filename)} is encrypted; encrypted archives are not supported", path)
 
 
 def _check_overlap(infos: list[zipfile.ZipInfo], path: Path) -> None:
     """Refuse entries whose data overlap (shared compressed bytes make zip bombs)."""
     # A local header is at least 30 bytes plus the name: a lower bound for where data end.
-    spans = sorted((i.header_offset, i.header_offset + 30 + len(i.filename) + i.compress_size,
-                    i.filename) for i in infos)
+    spans = sorted(
+        (i.header_offset, i.header_offset + 30 + len(i.filename) + i.compress_size, i.filename) for i in infos
+    )
     for (_, end, first), (start, _, second) in itertools.pairwise(spans):
         if end > start:
-            raise InputError(f"entries {_named(first)} and {_named(second)} overlap in the "
-                             "archive; refused (overlapping entries are a way to build zip "
-                             "bombs)", path)
+            raise InputError(
+                f"entries {_named(first)} and {_named(second)} overlap in the "
+                "archive; refused (overlapping entries are a way to build zip "
+                "bombs)",
+                path,
+            )
 
 
 def _find_qde(names: list[str], path: Path) -> str:
@@ -241,32 +261,41 @@ def _find_qde(names: list[str], path: Path) -> str:
         raise InputError(f"archive has several project.qde entries ({', '.join(found)})", path)
     nested = [n for n in names if re.split(r"[/\\]", n)[-1].lower() == QDE]
     hint = f" (found {_named(nested[0])}; it must be at the top level)" if nested else ""
-    raise InputError(f"not a QDPX file: no project.qde at the top level of the archive{hint}",
-                     path)
+    raise InputError(f"not a QDPX file: no project.qde at the top level of the archive{hint}", path)
 
 
 # -- reading a member within the caps --------------------------------------------------------
+
 
 def _preflight(info: zipfile.ZipInfo, cap: int, path: Path) -> None:
     """Refuse from the directory entry alone, before inflating anything."""
     name, size, packed = _named(info.filename), info.file_size, info.compress_size
     if info.compress_type not in _METHODS:
-        raise InputError(f"{name} uses compression method {info.compress_type} (only stored "
-                         "and deflate are accepted)", path)
+        raise InputError(
+            f"{name} uses compression method {info.compress_type} (only stored and deflate are accepted)", path
+        )
     if size > cap:
-        raise InputError(f"{name} inflates to {_size(size)} according to the archive, more "
-                         f"than the {_size(cap)} cap; refused before reading", path)
+        raise InputError(
+            f"{name} inflates to {_size(size)} according to the archive, more "
+            f"than the {_size(cap)} cap; refused before reading",
+            path,
+        )
     # Deflate never grows data by more than a few percent (an eighth at the very worst).
-    too_big = packed != size if info.compress_type == zipfile.ZIP_STORED else (
-        packed > size + size // 4 + 1024)
+    too_big = packed != size if info.compress_type == zipfile.ZIP_STORED else (packed > size + size // 4 + 1024)
     if too_big:
-        raise InputError(f"{name}: the archive's headers do not add up ({_size(packed)} "
-                         f"compressed said to inflate to only {_size(size)}); refused before "
-                         "reading", path)
+        raise InputError(
+            f"{name}: the archive's headers do not add up ({_size(packed)} "
+            f"compressed said to inflate to only {_size(size)}); refused before "
+            "reading",
+            path,
+        )
     if packed > RATIO_FLOOR and size > MAX_RATIO * packed:
-        raise InputError(f"{name} has a compression ratio of {size // packed}:1 ({_size(size)} "
-                         f"from {_size(packed)}), more than the {MAX_RATIO}:1 cap; refused "
-                         "before reading", path)
+        raise InputError(
+            f"{name} has a compression ratio of {size // packed}:1 ({_size(size)} "
+            f"from {_size(packed)}), more than the {MAX_RATIO}:1 cap; refused "
+            "before reading",
+            path,
+        )
 
 
 def _chunks(stream, name: str, cap: int, claimed: int, path: Path):
@@ -276,18 +305,23 @@ def _chunks(stream, name: str, cap: int, claimed: int, path: Path):
         try:
             chunk = stream.read(CHUNK)
         except _ZIP_ERRORS as exc:
-            raise InputError(f"{name} cannot be read: the archive is damaged ({_why(exc)})",
-                             path) from None
+            raise InputError(f"{name} cannot be read: the archive is damaged ({_why(exc)})", path) from None
         if not chunk:
             break
         total += len(chunk)
         if total > cap:
-            raise InputError(f"{name} inflates to more than the {_size(cap)} cap (the archive "
-                             f"claimed {_size(claimed)}); refused while reading", path)
+            raise InputError(
+                f"{name} inflates to more than the {_size(cap)} cap (the archive "
+                f"claimed {_size(claimed)}); refused while reading",
+                path,
+            )
         yield chunk
     if total != claimed:  # the data ended early (and the CRC was made to match)
-        raise InputError(f"{name} cannot be read: the archive is damaged (it inflates to "
-                         f"{total} bytes but the archive claims {claimed})", path)
+        raise InputError(
+            f"{name} cannot be read: the archive is damaged (it inflates to "
+            f"{total} bytes but the archive claims {claimed})",
+            path,
+        )
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, path: Path):
@@ -296,13 +330,15 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, path: Path):
     try:
         stream = zf.open(info)
     except _ZIP_ERRORS as exc:
-        raise InputError(f"{_named(info.filename)} cannot be read: the archive is damaged "
-                         f"({_why(exc)})", path) from None
+        raise InputError(
+            f"{_named(info.filename)} cannot be read: the archive is damaged ({_why(exc)})", path
+        ) from None
     with stream:
         yield from _chunks(stream, _named(info.filename), cap, info.file_size, path)
 
 
 # -- parsing project.qde ---------------------------------------------------------------------
+
 
 def _clark(name: str) -> str:
     """expat's ``ns}tag`` (with namespace_separator="}") as ElementTree's ``{ns}tag``."""
@@ -345,8 +381,7 @@ class _QdeParser:
                 self.parser.Parse(chunk, False)
             self.parser.Parse(b"", True)
         except expat.ExpatError as exc:
-            raise self.fail(f"not well-formed XML ({expat.ErrorString(exc.code)})",
-                            exc.lineno) from None
+            raise self.fail(f"not well-formed XML ({expat.ErrorString(exc.code)})", exc.lineno) from None
         return self.builder.close()
 
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
@@ -380,11 +415,11 @@ class _QdeParser:
 
 # -- the project -----------------------------------------------------------------------------
 
+
 class Project:
     """A checked ``.qdpx``: its ``Project`` element, its member names, and helpers."""
 
-    def __init__(self, path: Path, zf: zipfile.ZipFile, qde: str, parsed: _QdeParser,
-                 root: ET.Element):
+    def __init__(self, path: Path, zf: zipfile.ZipFile, qde: str, parsed: _QdeParser, root: ET.Element):
         self.path = path
         self.root = root
         self.names = zf.namelist()
@@ -428,8 +463,9 @@ class Project:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            raise InputError(f"{_named(name)} line {line}: not valid UTF-8 (byte {exc.start}: "
-                             f"{exc.reason})", self.path) from None
+            raise InputError(
+                f"{_named(name)} line {line}: not valid UTF-8 (byte {exc.start}: {exc.reason})", self.path
+            ) from None
         text = text.removeprefix("\ufeff")
         return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -59,8 +59,23 @@ from compendium.coding import sort_naturally
 from compendium.qdpx_archive import q
 from compendium.tables import write_csv
 
-DOCUMENT_EXTENSIONS = (".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".html", ".htm",
-                       ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff")
+DOCUMENT_EXTENSIONS = (
+    ".txt",
+    ".docx",
+    ".doc",
+    ".rtf",
+    ".odt",
+    ".pdf",
+    ".md",
+    ".html",
+    ".htm",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".tif",
+    ".tiff",
+)
 GUID_RE = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
 SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
@@ -81,6 +96,7 @@ class Imported:
 
 # --------------------------------------------------------------------------- names and ids
 
+
 def safe_id(name: str) -> str:
     """A name made safe as an id: letters, digits, ``_ . -``; other runs become ``-``."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "").strip("-.") or "code"
@@ -91,7 +107,7 @@ def code_ids(codes: list[dict]) -> None:
     by the rule of the module docstring."""
     for c in codes:
         own = qdpx.split_name(c["name"])
-        c["id"], c["label"] = (own if own else (safe_id(c["name"]), c["name"]))
+        c["id"], c["label"] = own if own else (safe_id(c["name"]), c["name"])
     clash = Counter(c["id"] for c in codes)
     for c in codes:
         if clash[c["id"]] > 1:
@@ -132,13 +148,14 @@ def _member_of(value: str | None) -> str | None:
         return None
     value = value.strip()
     if value.startswith("internal://"):
-        return "sources/" + value[len("internal://"):]
+        return "sources/" + value[len("internal://") :]
     if "://" in value or value.startswith("/"):
         return None  # an absolute or external path: not in the archive
     return "sources/" + value
 
 
 # --------------------------------------------------------------------------- reading
+
 
 def _users(project) -> dict[str, str]:
     users = {}
@@ -161,9 +178,14 @@ def _themes_from_sets(project) -> tuple[dict[str, dict], dict[str, str]]:
         own = qdpx.split_name(name)
         tid, label = own if own else (safe_id(name), name)
         desc = s.find(q("Description"))
-        themes.setdefault(tid, {"id": tid, "label": label,
-                                "definition": (desc.text or "").strip() if desc is not None and desc.text
-                                else label})
+        themes.setdefault(
+            tid,
+            {
+                "id": tid,
+                "label": label,
+                "definition": (desc.text or "").strip() if desc is not None and desc.text else label,
+            },
+        )
         for m in members:
             theme_of.setdefault(project.attr(m, "targetGUID", required=True), tid)
     return themes, theme_of
@@ -174,8 +196,10 @@ def _codes(project, file_name: str, theme_of: dict[str, str], themes: dict[str, 
     codes_el = book.find(q("Codes")) if book is not None else None
     top = codes_el.findall(q("Code")) if codes_el is not None else []
     if not top:
-        raise project.error("the project has no codes (no <CodeBook><Codes><Code>): nothing to import",
-                            next(el for el in (codes_el, book, project.root) if el is not None))
+        raise project.error(
+            "the project has no codes (no <CodeBook><Codes><Code>): nothing to import",
+            next(el for el in (codes_el, book, project.root) if el is not None),
+        )
     found: list[dict] = []
     theme_codes: dict[str, dict] = {}
 
@@ -187,13 +211,20 @@ def _codes(project, file_name: str, theme_of: dict[str, str], themes: dict[str, 
         if text.startswith(qdpx.THEME_CODE_MARK):
             own = qdpx.split_name(name)
             tid, label = own if own else (safe_id(name), name)
-            definition = text[len(qdpx.THEME_CODE_MARK):].strip() or label
+            definition = text[len(qdpx.THEME_CODE_MARK) :].strip() or label
             theme_codes[gid] = themes.setdefault(tid, {"id": tid, "label": label, "definition": definition})
             for child in el.findall(q("Code")):
                 walk(child, path, None, tid)
             return
-        entry = {"el": el, "name": name, "guid": gid, "path": list(path), "parent": parent,
-                 "fields": qdpx.parse_description(text), "theme": theme}
+        entry = {
+            "el": el,
+            "name": name,
+            "guid": gid,
+            "path": list(path),
+            "parent": parent,
+            "fields": qdpx.parse_description(text),
+            "theme": theme,
+        }
         found.append(entry)
         for child in el.findall(q("Code")):
             walk(child, [*path, name], entry, theme)
@@ -215,12 +246,18 @@ def _codes(project, file_name: str, theme_of: dict[str, str], themes: dict[str, 
         if not indicators:
             indicators = [" ".join(label.replace("*", " ").split()).lower() or c["id"].lower()]
         origin = f.get("origin") if f.get("origin") in codebook_mod.ORIGINS else "unknown"
-        entry = {"id": c["id"], "label": label, "theme": theme,
-                 "parent": c["parent"]["id"] if c["parent"] else "",
-                 "origin": origin,
-                 "definition": f.get("definition") or NO_DEFINITION.format(file=file_name),
-                 "include": f.get("include", ""), "exclude": f.get("exclude", ""),
-                 "example": f.get("example", ""), "indicators": indicators}
+        entry = {
+            "id": c["id"],
+            "label": label,
+            "theme": theme,
+            "parent": c["parent"]["id"] if c["parent"] else "",
+            "origin": origin,
+            "definition": f.get("definition") or NO_DEFINITION.format(file=file_name),
+            "include": f.get("include", ""),
+            "exclude": f.get("exclude", ""),
+            "example": f.get("example", ""),
+            "indicators": indicators,
+        }
         codes.append({k: v for k, v in entry.items() if v != "" or k == "parent"})
     return codes, code_of, theme_codes
 
@@ -240,21 +277,26 @@ def _history(project, file_name: str, codes: list[dict]) -> tuple[str, list]:
         try:
             loaded = yaml.safe_load(text.split(qdpx.HISTORY_MARK, 1)[1])
         except yaml.YAMLError:
-            raise project.error("the codebook history in the project's Description is not valid YAML",
-                                desc) from None
+            raise project.error("the codebook history in the project's Description is not valid YAML", desc) from None
         if isinstance(loaded, list):
             history = loaded
     if not history:
         when = project.root.get("modifiedDateTime") or project.root.get("creationDateTime") or ""
         date = when[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", when) else "unknown"
         made_by = project.root.get("origin") or "software not named in the file"
-        history = [{"date": date, "change": f"imported from {file_name} ({made_by})",
-                    "why": "codes and codings made in another tool; origin and definitions as the file gives them"}]
+        history = [
+            {
+                "date": date,
+                "change": f"imported from {file_name} ({made_by})",
+                "why": "codes and codings made in another tool; origin and definitions as the file gives them",
+            }
+        ]
     return version, history
 
 
-def _selections(project, src, kind: str, sid: str, users: dict[str, str], code_of: dict[str, str],
-                text_length: int | None, warn) -> list[dict]:
+def _selections(
+    project, src, kind: str, sid: str, users: dict[str, str], code_of: dict[str, str], text_length: int | None, warn
+) -> list[dict]:
     rows = []
     tag = "PlainTextSelection" if kind == "TextSource" else "PictureSelection"
     for sel in src.findall(q(tag)):  # a picture's TextDescription carries no codings of its own here
@@ -268,15 +310,23 @@ def _selections(project, src, kind: str, sid: str, users: dict[str, str], code_o
             if start < 0 or end < start:
                 raise project.error(f"selection positions {start}..{end} are not a range", sel)
             if text_length is not None and end > text_length:
-                raise project.error(f"selection ends at {end}, past the end of its source ({text_length} "
-                                    "characters, counted in Unicode code points)", sel)
+                raise project.error(
+                    f"selection ends at {end}, past the end of its source ({text_length} "
+                    "characters, counted in Unicode code points)",
+                    sel,
+                )
         else:
             for a in ("firstX", "firstY", "secondX", "secondY"):
                 project.attr_int(sel, a)
             start = end = None
             if not post:
-                warn(project.error(f"picture region of source {sid} skipped: a coding file holds text "
-                                   "offsets or post ids, not regions", sel).format())
+                warn(
+                    project.error(
+                        f"picture region of source {sid} skipped: a coding file holds text "
+                        "offsets or post ids, not regions",
+                        sel,
+                    ).format()
+                )
                 continue
         codings = sel.findall(q("Coding"))
         for cod in codings:
@@ -292,9 +342,16 @@ def _selections(project, src, kind: str, sid: str, users: dict[str, str], code_o
                 target = project.attr(ref, "targetGUID", required=True)
                 if target not in code_of:
                     raise project.error(f"CodeRef to an unknown code GUID {target}", ref)
-                rows.append({"coder": coder, "source_id": post_id if post else sid,
-                             "start": None if post else start, "end": None if post else end,
-                             "code_id": code_of[target], "memo": memo})
+                rows.append(
+                    {
+                        "coder": coder,
+                        "source_id": post_id if post else sid,
+                        "start": None if post else start,
+                        "end": None if post else end,
+                        "code_id": code_of[target],
+                        "memo": memo,
+                    }
+                )
     return rows
 
 
@@ -332,15 +389,29 @@ def _sources(project, users, code_of, known: set[str] | None, warn):
         selections, imported = 0, []
         if kind in ("TextSource", "PictureSource"):
             text = _source_text(project, src) if kind == "TextSource" else None
-            imported = _selections(project, src, kind, sid, users, code_of,
-                                   len(text) if text is not None else None, warn)
+            imported = _selections(
+                project, src, kind, sid, users, code_of, len(text) if text is not None else None, warn
+            )
             selections = len(src.findall(q("PlainTextSelection" if kind == "TextSource" else "PictureSelection")))
         elif any(child.tag.endswith("Selection") for child in src):
-            warn(project.error(f"{kind} {sid}: its selections are skipped (coding files hold text offsets or "
-                               "post ids)", src).format())
+            warn(
+                project.error(
+                    f"{kind} {sid}: its selections are skipped (coding files hold text offsets or post ids)", src
+                ).format()
+            )
         rows += imported
-        table.append({"guid": gid, "kind": kind, "name": src.get("name") or "", "source_id": sid, "rule": rule,
-                      "matched": matched, "selections": selections, "imported": len(imported)})
+        table.append(
+            {
+                "guid": gid,
+                "kind": kind,
+                "name": src.get("name") or "",
+                "source_id": sid,
+                "rule": rule,
+                "matched": matched,
+                "selections": selections,
+                "imported": len(imported),
+            }
+        )
     return rows, pd.DataFrame(table, columns=SOURCES_COLUMNS)
 
 
@@ -387,8 +458,12 @@ def read(path: str | Path, raw: str | Path | None = None) -> Imported:
     known = None
     if raw is not None:
         raw = Path(raw)
-        known = {p.stem for d in ("transcripts", "fieldnotes") for p in sorted((raw / d).glob("*"))
-                 if p.is_file() and p.suffix in (".txt", ".md")}
+        known = {
+            p.stem
+            for d in ("transcripts", "fieldnotes")
+            for p in sorted((raw / d).glob("*"))
+            if p.is_file() and p.suffix in (".txt", ".md")
+        }
     users = _users(project)
     themes, theme_of = _themes_from_sets(project)
     codes, code_of, theme_codes = _codes(project, path.name, theme_of, themes)
@@ -397,11 +472,13 @@ def read(path: str | Path, raw: str | Path | None = None) -> Imported:
             label = "Codes without a theme" if c["theme"] == "UNTHEMED" else c["theme"]
             themes[c["theme"]] = {"id": c["theme"], "label": label, "definition": label}
     version, history = _history(project, path.name, codes)
-    book = codebook_mod.parse({"version": version, "themes": list(themes.values()), "codes": codes,
-                               "history": history}, f"{path} (codebook)")
+    book = codebook_mod.parse(
+        {"version": version, "themes": list(themes.values()), "codes": codes, "history": history}, f"{path} (codebook)"
+    )
     rows, sources = _sources(project, users, code_of, known, warn)
     df = pd.DataFrame(rows, columns=CODING_COLUMNS).drop_duplicates(
-        subset=["coder", "source_id", "start", "end", "code_id"])
+        subset=["coder", "source_id", "start", "end", "code_id"]
+    )
     df["start"] = df["start"].astype("Int64")
     df["end"] = df["end"].astype("Int64")
     return Imported(book, df, sources, _participants(project), warnings)
@@ -420,8 +497,11 @@ def write(imported: Imported, out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
-def import_project(path: str | Path, out_dir: str | Path, raw: str | Path | None = None,
-                   ) -> tuple[dict[str, Path], list[str]]:
+def import_project(
+    path: str | Path,
+    out_dir: str | Path,
+    raw: str | Path | None = None,
+) -> tuple[dict[str, Path], list[str]]:
     """Read and write; ``(written files, warnings)``."""
     imported = read(path, raw)
     return write(imported, out_dir), imported.warnings

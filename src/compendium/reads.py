@@ -98,7 +98,7 @@ def parse(log: Path, raw_roots: list[Path], derived_roots: list[Path]) -> Record
         for r in roots:
             r = os.path.join(os.path.abspath(r), "")
             if p.startswith(r):
-                return p[len(r):].replace(os.sep, "/")
+                return p[len(r) :].replace(os.sep, "/")
         return None
 
     for line in log.read_text(encoding="utf-8", errors="surrogateescape").splitlines():

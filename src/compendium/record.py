@@ -83,8 +83,17 @@ def applications(coding_files: list[Path]) -> pd.DataFrame:
     rows = []
     for path in coding_files:
         for line, rec in coding_mod.read_file(path):
-            rows.append({"file": str(path), "line": line, "coder": rec["coder"], "source_id": rec["source_id"],
-                         "start": rec.get("start", ""), "end": rec.get("end", ""), "code_id": rec["code_id"]})
+            rows.append(
+                {
+                    "file": str(path),
+                    "line": line,
+                    "coder": rec["coder"],
+                    "source_id": rec["source_id"],
+                    "start": rec.get("start", ""),
+                    "end": rec.get("end", ""),
+                    "code_id": rec["code_id"],
+                }
+            )
     return pd.DataFrame(rows, columns=["file", "line", "coder", "source_id", "start", "end", "code_id"])
 
 
@@ -99,8 +108,14 @@ def _base(source_id: str) -> str:
     return str(source_id).split("#")[0]
 
 
-def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.DataFrame | None = None,
-          codebook_path: str | Path | None = None, first_pass_files: list[Path] | None = None) -> list[Finding]:
+def check(
+    book: Codebook,
+    sources,
+    coding_files: list[Path],
+    reliability: pd.DataFrame | None = None,
+    codebook_path: str | Path | None = None,
+    first_pass_files: list[Path] | None = None,
+) -> list[Finding]:
     """The contradictions between the history and the data (module docstring), in file order. With
     ``first_pass_files`` (``coding/rounds/<round>-<coder>.csv``), also a first pass that uses a code the history
     adds only in a later round."""
@@ -124,24 +139,37 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         for key in ("sources", "double_coded"):
             late = [s for s in _list(r.get(key)) if s in dates and dates[s] > when]
             for s in late:
-                findings.append(Finding(path, at(i, key), f"round {_round_number(r, i)} ({when}) lists {s} in "
-                                        f"{key}, but {s} is dated {dates[s]}: it had not been collected yet"))
+                findings.append(
+                    Finding(
+                        path,
+                        at(i, key),
+                        f"round {_round_number(r, i)} ({when}) lists {s} in "
+                        f"{key}, but {s} is dated {dates[s]}: it had not been collected yet",
+                    )
+                )
 
     # 2. codes added, merged, retired
     added_in: dict[str, int] = {}
     for i, r in enumerate(rounds):
         for code in _list(r.get("codes_added")):
             if code in added_in:
-                findings.append(Finding(path, at(i, "codes_added"), f"code {code} is added again in round "
-                                        f"{_round_number(r, i)} (first added in round "
-                                        f"{_round_number(rounds[added_in[code]], added_in[code])})"))
+                findings.append(
+                    Finding(
+                        path,
+                        at(i, "codes_added"),
+                        f"code {code} is added again in round "
+                        f"{_round_number(r, i)} (first added in round "
+                        f"{_round_number(rounds[added_in[code]], added_in[code])})",
+                    )
+                )
             else:
                 added_in[code] = i
     if added_in:
         for code in book.code_ids:
             if code not in added_in:
-                findings.append(Finding(path, None, f"code {code} is in the codebook but no round of the history "
-                                        "adds it"))
+                findings.append(
+                    Finding(path, None, f"code {code} is in the codebook but no round of the history adds it")
+                )
     for code, i in added_in.items():
         for j, r in enumerate(rounds[:i]):
             coded_then = set(_list(r.get("sources")))
@@ -151,9 +179,15 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             later = {s for k in range(i, len(rounds)) for s in _list(rounds[k].get("sources"))}
             used = set(apps.loc[apps["code_id"] == code, "source"]) & (coded_then - later)
             for s in sorted(used):
-                findings.append(Finding(path, at(i, "codes_added"), f"code {code} is added in round "
-                                        f"{_round_number(rounds[i], i)}, but {s} carries it and was coded only in "
-                                        f"round {_round_number(r, j)}, before the code existed"))
+                findings.append(
+                    Finding(
+                        path,
+                        at(i, "codes_added"),
+                        f"code {code} is added in round "
+                        f"{_round_number(rounds[i], i)}, but {s} carries it and was coded only in "
+                        f"round {_round_number(r, j)}, before the code existed",
+                    )
+                )
     gone = {}
     for i, r in enumerate(rounds):
         for entry in _list(r.get("codes_merged")):
@@ -165,8 +199,13 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         hit = apps[apps["code_id"] == code]
         if len(hit):
             first = hit.iloc[0]
-            findings.append(Finding(first["file"], int(first["line"]), f"code {code} was {key.split('_')[1]} in "
-                                    f"round {_round_number(rounds[i], i)} but is still applied"))
+            findings.append(
+                Finding(
+                    first["file"],
+                    int(first["line"]),
+                    f"code {code} was {key.split('_')[1]} in round {_round_number(rounds[i], i)} but is still applied",
+                )
+            )
 
     for fpath in first_pass_files or []:
         m = re.match(r"(\d+)", Path(fpath).name)
@@ -176,8 +215,14 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
         for line, rec in coding_mod.read_file(fpath):
             i = added_in.get(rec["code_id"])
             if i is not None and _round_number(rounds[i], i) > rnd:
-                findings.append(Finding(str(fpath), line, f"the round {rnd} first pass applies {rec['code_id']}, "
-                                        f"which the history adds only in round {_round_number(rounds[i], i)}"))
+                findings.append(
+                    Finding(
+                        str(fpath),
+                        line,
+                        f"the round {rnd} first pass applies {rec['code_id']}, "
+                        f"which the history adds only in round {_round_number(rounds[i], i)}",
+                    )
+                )
 
     # 3. double coding as claimed vs as the coding files have it
     claims = [(i, r) for i, r in enumerate(rounds) if _list(r.get("double_coded"))]
@@ -190,12 +235,19 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             for s in _list(r.get("double_coded")):
                 missing = [c for c in coders if s not in by_coder[c]]
                 if missing:
-                    findings.append(Finding(path, at(i, "double_coded"), f"round {_round_number(r, i)} says {s} "
-                                            f"was double-coded, but coder {', '.join(missing)} applied no code in it"))
+                    findings.append(
+                        Finding(
+                            path,
+                            at(i, "double_coded"),
+                            f"round {_round_number(r, i)} says {s} "
+                            f"was double-coded, but coder {', '.join(missing)} applied no code in it",
+                        )
+                    )
         for s in sorted(both - claimed, key=coding_mod.natural_key):
             i, r = claims[-1]
-            findings.append(Finding(path, at(i, "double_coded"), f"both coders coded {s}, but no round's double_coded "
-                                    "lists it"))
+            findings.append(
+                Finding(path, at(i, "double_coded"), f"both coders coded {s}, but no round's double_coded lists it")
+            )
 
     # 4. exclusive codes on one passage
     for i, r in enumerate(rounds):
@@ -211,9 +263,15 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
                 for key, got in sorted(units.items(), key=lambda kv: int(next(iter(kv[1].values())).line)):
                     if a in got and b in got:
                         rec = got[b]
-                        findings.append(Finding(rec.file, int(rec.line), f"coder {coder} applies {a} and {b} to the "
-                                                f"same passage of {key[0]}, which round {_round_number(r, i)} "
-                                                "declared mutually exclusive"))
+                        findings.append(
+                            Finding(
+                                rec.file,
+                                int(rec.line),
+                                f"coder {coder} applies {a} and {b} to the "
+                                f"same passage of {key[0]}, which round {_round_number(r, i)} "
+                                "declared mutually exclusive",
+                            )
+                        )
 
     # 5. the codes the prose says agreed least
     if reliability is not None and len(reliability):
@@ -226,14 +284,21 @@ def check(book: Codebook, sources, coding_files: list[Path], reliability: pd.Dat
             for i, r in enumerate(rounds):
                 for code in _list(r.get("lowest_agreement")):
                     if code in kappa and kappa[code] > median:
-                        findings.append(Finding(path, at(i, "lowest_agreement"), f"round {_round_number(r, i)} says "
-                                                f"agreement was lowest for {code}, but reliability.csv has its kappa "
-                                                f"at {kappa[code]:.2f}, above the median of the codes "
-                                                f"({median:.2f})"))
+                        findings.append(
+                            Finding(
+                                path,
+                                at(i, "lowest_agreement"),
+                                f"round {_round_number(r, i)} says "
+                                f"agreement was lowest for {code}, but reliability.csv has its kappa "
+                                f"at {kappa[code]:.2f}, above the median of the codes "
+                                f"({median:.2f})",
+                            )
+                        )
     return findings
 
 
 def table(findings: list[Finding]) -> pd.DataFrame:
     """The findings as a table: ``file, line, message``."""
-    return pd.DataFrame([{"file": f.path, "line": f.line, "message": f.message} for f in findings],
-                        columns=["file", "line", "message"])
+    return pd.DataFrame(
+        [{"file": f.path, "line": f.line, "message": f.message} for f in findings], columns=["file", "line", "message"]
+    )

@@ -88,6 +88,7 @@ def part_spans(parts: list[dict], spans: list[tuple[int, int]]) -> list[Span]:
 # Measuring a span on the image
 # --------------------------------------------------------------------------------------------------
 
+
 def _mpl_font_path(name: str) -> str | None:
     try:
         import matplotlib
@@ -127,7 +128,7 @@ def _ink_fractions(text: str) -> tuple[float, ...]:
         left = text[:k].rstrip()
         right = text[k:].lstrip()
         right_edge = font.getbbox(left, anchor="ls")[2] if left else adv
-        left_edge = (font.getlength(text[:n - len(right)]) + font.getbbox(right, anchor="ls")[0]) if right else adv
+        left_edge = (font.getlength(text[: n - len(right)]) + font.getbbox(right, anchor="ls")[0]) if right else adv
         out.append(min(1.0, max(0.0, ((right_edge + left_edge) / 2 - l_ink) / width)))
     out.append(1.0)
     return tuple(out)
@@ -166,25 +167,25 @@ def ink_mask(region: np.ndarray) -> np.ndarray:
     g = region[..., :3].astype(np.int16)
     if g.size == 0:
         return np.zeros(region.shape[:2], dtype=bool)
-    bg = background(region)   # = np.median of each channel
+    bg = background(region)  # = np.median of each channel
     dist = np.abs(g - bg).max(axis=2)
-    d8 = np.minimum(np.ceil(dist), 255).astype(np.uint8)   # for the histogram; exact where dist is whole
+    d8 = np.minimum(np.ceil(dist), 255).astype(np.uint8)  # for the histogram; exact where dist is whole
     whole = bool(np.all(d8 == dist))
     contrast = percentile_u8(d8, 99.5) if whole else float(np.percentile(dist, 99.5))
-    noise = percentile_u8(d8, 60) if whole else float(np.percentile(dist, 60))   # most pixels: background
+    noise = percentile_u8(d8, 60) if whole else float(np.percentile(dist, 60))  # most pixels: background
     thr = max(0.3 * contrast, noise + 16.0, 24.0)
     return dist > thr
 
 
 @dataclass
 class _Line:
-    top: int                       # page rows of the line's ink [top, bottom)
+    top: int  # page rows of the line's ink [top, bottom)
     bottom: int
-    clusters: list                 # glyph clusters [(x0, x1)) in page columns, left to right
-    height: int                    # ink height of the line
-    x0: int = 0                    # page column of index 0 of ``low``
+    clusters: list  # glyph clusters [(x0, x1)) in page columns, left to right
+    height: int  # ink height of the line
+    x0: int = 0  # page column of index 0 of ``low``
     low: np.ndarray | None = None  # per column: 1 where the ink stays low in the x-height band (a full stop,
-                                   # a comma), 0 where it reaches up (a letter), -1 where there is none
+    # a comma), 0 where it reaches up (a letter), -1 where there is none
 
     def low_at(self, x: int) -> bool | None:
         """Is the ink of page column ``x`` low (punctuation on the baseline)? None where there is none."""
@@ -262,7 +263,7 @@ def _word_runs(clusters: list, n_words: int, height: int) -> list[list[tuple[int
     cut = sorted(i for _, i in order[:k])
     words, s = [], 0
     for i in cut:
-        words.append(clusters[s:i + 1])
+        words.append(clusters[s : i + 1])
         s = i + 1
     words.append(clusters[s:])
     return words
@@ -286,9 +287,9 @@ def _word_gap_threshold(clusters: list, height: int) -> float:
     return thr
 
 
-_TWO_MARKS = set('"“”„')                       # drawn as two strokes with a gap between them
-_GLUED_TAIL = re.compile(r"(?:[^\w\s]|['’](?:s|d)\b)+", re.IGNORECASE)   # "," "." "!?" "'s" "’d" ")."
-_GLUED_HEAD = re.compile(r"[^\w\s@]+")                                 # "(" '"' "“"
+_TWO_MARKS = set('"“”„')  # drawn as two strokes with a gap between them
+_GLUED_TAIL = re.compile(r"(?:[^\w\s]|['’](?:s|d)\b)+", re.IGNORECASE)  # "," "." "!?" "'s" "’d" ")."
+_GLUED_HEAD = re.compile(r"[^\w\s@]+")  # "(" '"' "“"
 
 
 def _marks(s: str) -> int:
@@ -296,7 +297,7 @@ def _marks(s: str) -> int:
     return sum(2 if ch in _TWO_MARKS else 1 for ch in s)
 
 
-_LOW_MARKS = set(".,")                       # punctuation that sits on the baseline
+_LOW_MARKS = set(".,")  # punctuation that sits on the baseline
 
 
 def _last_high(line: _Line, lo: int, hi: int) -> int | None:
@@ -321,7 +322,7 @@ def _split_in_word(word: list, text: str, k: int, side: str, line: _Line | None 
     low_tail = line is not None and line.low is not None and bool(text[k:]) and set(text[k:]) <= _LOW_MARKS
     est = L + _ink_fractions(text)[k] * (R - L)
     cw = (R - L) / max(1, len(text))
-    gaps = [(word[i][1], word[i + 1][0]) for i in range(len(word) - 1)]    # gap i: after cluster i
+    gaps = [(word[i][1], word[i + 1][0]) for i in range(len(word) - 1)]  # gap i: after cluster i
     counted = set()
     if len(word) == len(text):
         counted.add(k - 1)
@@ -390,7 +391,7 @@ def measure_span(arr: np.ndarray, span: Span) -> list[int] | None:
     clusters, h = line.clusters, line.height
     pad = max(2, round(0.1 * h))
     vpad = max(2, round(0.06 * h))
-    if start == 0 and end == len(text):     # the whole box: its ink, padded
+    if start == 0 and end == len(text):  # the whole box: its ink, padded
         return [clusters[0][0] - pad, line.top - vpad, clusters[-1][1] - 1 + pad, line.bottom - 1 + vpad]
     match = _match_words(clusters, text, h)
     if match is not None:
@@ -398,7 +399,7 @@ def measure_span(arr: np.ndarray, span: Span) -> list[int] | None:
         words_text = [text[a:b] for a, b in bounds]
         wa = next(i for i, (a, b) in enumerate(bounds) if a <= start < b)
         wb = next(i for i, (a, b) in enumerate(bounds) if a < end <= b)
-        if wa - 1 in weak or wb in weak:      # the words around the span are not clearly apart
+        if wa - 1 in weak or wb in weak:  # the words around the span are not clearly apart
             match = None
     if match is not None:
         ra, rb = runs[wa], runs[wb]
@@ -432,8 +433,13 @@ def _optional_breaks(text: str) -> list[int]:
         a, b = text[i - 1], text[i]
         if a == " " or b == " ":
             continue
-        if (a in _SEPARATORS or b in _SEPARATORS or (a in ",;:!?)" and b.isalnum())
-                or (a == "." and b.isupper()) or (a.isalnum() and b == "(")):
+        if (
+            a in _SEPARATORS
+            or b in _SEPARATORS
+            or (a in ",;:!?)" and b.isalnum())
+            or (a == "." and b.isupper())
+            or (a.isalnum() and b == "(")
+        ):
             out.append(i)
     return out
 
@@ -519,7 +525,7 @@ def _align_words(clusters: list, text: str, segs: list[tuple[int, int]], h: int)
     want_x = np.array([L + (a - pred[0][0]) * scale for a, _ in pred])
     lefts = np.array([c[0] for c in clusters], dtype=float)
     rights = np.array([c[1] for c in clusters], dtype=float)
-    gaps = np.append(lefts[1:] - rights[:-1], 0.0)      # gap after cluster k
+    gaps = np.append(lefts[1:] - rights[:-1], 0.0)  # gap after cluster k
     gamma, delta = 2.0, 0.25
     inf = float("inf")
     f = np.full((n, m), inf)
@@ -528,7 +534,7 @@ def _align_words(clusters: list, text: str, segs: list[tuple[int, int]], h: int)
         f[0, k] = abs(rights[k] - lefts[0] - want_w[0]) + delta * abs(lefts[0] - want_x[0])
     for i in range(1, n):
         for k in range(i, m - (n - 1 - i)):
-            j = np.arange(i, k + 1)                      # the word takes clusters j..k
+            j = np.arange(i, k + 1)  # the word takes clusters j..k
             prev = f[i - 1, j - 1] - gamma * gaps[j - 1]
             cost = prev + np.abs(rights[k] - lefts[j] - want_w[i]) + delta * np.abs(lefts[j] - want_x[i])
             t = int(np.argmin(cost))
@@ -539,7 +545,7 @@ def _align_words(clusters: list, text: str, segs: list[tuple[int, int]], h: int)
     for i in range(n - 1, 0, -1):
         starts[i] = back[i, k]
         k = starts[i] - 1
-    runs = [clusters[starts[i]:(starts[i + 1] if i + 1 < n else m)] for i in range(n)]
+    runs = [clusters[starts[i] : (starts[i + 1] if i + 1 < n else m)] for i in range(n)]
     words = [text[a:b] for a, b in segs]
     if not _plausible(runs, words):
         return None
@@ -597,8 +603,11 @@ def _fallback(clusters: list, text: str, start: int, end: int, h: int, pad: int)
     b = L + f[end] * (R - L) if end < len(text) else R
     a, b = a - cw, b + cw
     thr = _word_gap_threshold(clusters, h)
-    gaps = [(clusters[i][1], clusters[i + 1][0]) for i in range(len(clusters) - 1)
-            if clusters[i + 1][0] - clusters[i][1] >= thr]
+    gaps = [
+        (clusters[i][1], clusters[i + 1][0])
+        for i in range(len(clusters) - 1)
+        if clusters[i + 1][0] - clusters[i][1] >= thr
+    ]
     if start == 0 or text[start - 1] == " ":
         # the identifier starts a word: do not reach back over a word gap into the previous word
         near = [(g0, g1) for g0, g1 in gaps if a - cw <= g1 and g0 <= a + 2 * cw]
@@ -619,6 +628,7 @@ def _fallback(clusters: list, text: str, start: int, end: int, h: int, pad: int)
 # Filling
 # --------------------------------------------------------------------------------------------------
 
+
 def fill_colour(img: Image.Image) -> tuple[int, int, int]:
     """Black on light captures, light grey on dark ones (the box must stand out from the background)."""
     arr = np.asarray(img.convert("L"))
@@ -632,7 +642,7 @@ def measure_boxes(arr: np.ndarray, boxes) -> list[list[int]]:
     for b in boxes:
         if isinstance(b, Span):
             box = measure_span(arr, b)
-            if box is None:   # no ink where OCR read the text: the estimate from character counts, padded
+            if box is None:  # no ink where OCR read the text: the estimate from character counts, padded
                 x0, y0, x1, y1 = span_box(b.line_box, b.text, b.start, b.end)
                 p = max(2, (y1 - y0) // 8)
                 box = [x0 - p, y0 - p, x1 + p, y1 + p]
@@ -659,7 +669,7 @@ def redact_image(image, boxes, out_path) -> Path:
         img = Image.fromarray(np.ascontiguousarray(image[..., :3]), "RGB")
     else:
         with Image.open(image) as im:
-            img = upright(im).convert("RGB")   # the pixels only: a JPEG's EXIF (camera, place, time) is not copied
+            img = upright(im).convert("RGB")  # the pixels only: a JPEG's EXIF (camera, place, time) is not copied
     colour = fill_colour(img)
     resolved = resolve_boxes(np.asarray(img), boxes)
     d = ImageDraw.Draw(img)

@@ -40,8 +40,21 @@ from sklearn.metrics import cohen_kappa_score
 from compendium.codebook import Codebook
 from compendium.coding import natural_key
 
-COLUMNS = ["code_id", "label", "coders", "n_units", "n_coder1", "n_coder2", "n_both",
-           "percent_agreement", "kappa", "alpha", "alpha_low", "alpha_high", "note"]
+COLUMNS = [
+    "code_id",
+    "label",
+    "coders",
+    "n_units",
+    "n_coder1",
+    "n_coder2",
+    "n_both",
+    "percent_agreement",
+    "kappa",
+    "alpha",
+    "alpha_low",
+    "alpha_high",
+    "note",
+]
 BOOTSTRAP_DRAWS = 1000
 BOOTSTRAP_SEED = 2107
 
@@ -61,8 +74,9 @@ def alpha_binary(n_disagree, n_ones, n_units) -> np.ndarray:
     return np.where((n0 > 0) & (n1 > 0), out, np.nan)
 
 
-def bootstrap_interval(disagree: np.ndarray, ones: np.ndarray, draws: np.ndarray,
-                       items_per_unit: int = 1) -> tuple[float, float]:
+def bootstrap_interval(
+    disagree: np.ndarray, ones: np.ndarray, draws: np.ndarray, items_per_unit: int = 1
+) -> tuple[float, float]:
     """95% percentile interval of alpha over bootstrap resamples of the units (Efron's nonparametric bootstrap:
     units drawn with replacement, the unit being what was sampled; Hayes & Krippendorff 2007 resample the
     coincidences instead, which gives similar intervals for two coders without missing values). ``disagree``
@@ -106,9 +120,18 @@ def krippendorff_alpha(a, b) -> float:
 
 def _stats(a: np.ndarray, b: np.ndarray, draws: np.ndarray | None = None, coders=("1", "2")) -> dict:
     n = len(a)
-    row = {"n_units": n, "n_coder1": int(a.sum()), "n_coder2": int(b.sum()),
-           "n_both": int((a & b).sum()), "percent_agreement": np.nan, "kappa": np.nan,
-           "alpha": np.nan, "alpha_low": np.nan, "alpha_high": np.nan, "note": ""}
+    row = {
+        "n_units": n,
+        "n_coder1": int(a.sum()),
+        "n_coder2": int(b.sum()),
+        "n_both": int((a & b).sum()),
+        "percent_agreement": np.nan,
+        "kappa": np.nan,
+        "alpha": np.nan,
+        "alpha_low": np.nan,
+        "alpha_high": np.nan,
+        "note": "",
+    }
     if n < 2:
         row["note"] = "fewer than two rated units"
         if n == 1:
@@ -127,8 +150,10 @@ def _stats(a: np.ndarray, b: np.ndarray, draws: np.ndarray | None = None, coders
         if np.isnan(row["kappa"]):
             row["note"] = "kappa undefined (expected agreement is 1)"
         elif a.sum() == 0 or b.sum() == 0:
-            row["note"] = (f"never applied by coder {coders[0] if a.sum() == 0 else coders[1]}: agreement cannot "
-                           "exceed chance; a question for the codebook, not a reliability estimate")
+            row["note"] = (
+                f"never applied by coder {coders[0] if a.sum() == 0 else coders[1]}: agreement cannot "
+                "exceed chance; a question for the codebook, not a reliability estimate"
+            )
     return row
 
 
@@ -138,8 +163,9 @@ def double_coded_sources(coded_units: pd.DataFrame, coders: tuple[str, str]) -> 
     return sorted((s for s, c in by.items() if set(coders) <= c), key=natural_key)
 
 
-def rated_units(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, coders: tuple[str, str],
-                universe: str = "sources") -> list[str]:
+def rated_units(
+    coded_units: pd.DataFrame, unit_tab: pd.DataFrame, coders: tuple[str, str], universe: str = "sources"
+) -> list[str]:
     """The units rated for reliability (see the module docstring)."""
     sources = set(double_coded_sources(coded_units, coders))
     if universe == "sources":
@@ -148,16 +174,20 @@ def rated_units(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, coders: tuple
         extra = coded_units.loc[coded_units["source_id"].isin(sources), "unit_id"]
         ids = set(ids) | set(extra)
     elif universe == "coded":
-        sel = coded_units[coded_units["source_id"].isin(sources)
-                          & coded_units["coder"].isin(coders)]
+        sel = coded_units[coded_units["source_id"].isin(sources) & coded_units["coder"].isin(coders)]
         ids = set(sel["unit_id"])
     else:
         raise InputError(f"universe must be 'sources' or 'coded', not {universe!r}", "parameter reliability_universe")
     return sorted(ids, key=natural_key)
 
 
-def reliability(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, codebook: Codebook,
-                coders: tuple[str, str] | None = None, universe: str = "sources") -> pd.DataFrame:
+def reliability(
+    coded_units: pd.DataFrame,
+    unit_tab: pd.DataFrame,
+    codebook: Codebook,
+    coders: tuple[str, str] | None = None,
+    universe: str = "sources",
+) -> pd.DataFrame:
     """reliability.csv: per code and pooled, over the double-coded sources.
 
     ``coded_units`` is :func:`compendium.coding.units` (one row per coder, unit, code);
@@ -167,8 +197,7 @@ def reliability(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, codebook: Cod
     if coders is None:
         found = sorted(set(coded_units["coder"]), key=natural_key)
         if len(found) < 2:
-            raise ValueError("reliability needs two coders; found "
-                             + (", ".join(found) or "none"))
+            raise ValueError("reliability needs two coders; found " + (", ".join(found) or "none"))
         coders = (found[0], found[1])
     c1, c2 = coders
     ids = rated_units(coded_units, unit_tab, coders, universe)
@@ -196,12 +225,12 @@ def reliability(coded_units: pd.DataFrame, unit_tab: pd.DataFrame, codebook: Cod
             stack2.append(b)
     pa = np.concatenate(stack1) if stack1 else np.zeros(0, dtype=int)
     pb = np.concatenate(stack2) if stack2 else np.zeros(0, dtype=int)
-    pooled = {"code_id": "ALL", "label": "pooled over all applied codes", "coders": f"{c1};{c2}",
-              **_stats(pa, pb)}
+    pooled = {"code_id": "ALL", "label": "pooled over all applied codes", "coders": f"{c1};{c2}", **_stats(pa, pb)}
     if stack1 and not np.isnan(pooled["alpha"]):
-        m1, m2 = np.vstack(stack1), np.vstack(stack2)   # codes x units: the bootstrap resamples units
+        m1, m2 = np.vstack(stack1), np.vstack(stack2)  # codes x units: the bootstrap resamples units
         pooled["alpha_low"], pooled["alpha_high"] = bootstrap_interval(
-            (m1 != m2).sum(axis=0), (m1 + m2).sum(axis=0), draws, items_per_unit=len(stack1))
+            (m1 != m2).sum(axis=0), (m1 + m2).sum(axis=0), draws, items_per_unit=len(stack1)
+        )
     if stack1 and not pooled["note"]:
         pooled["note"] = f"{len(stack1)} codes x {len(ids)} units"
     rows.append(pooled)

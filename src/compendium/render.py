@@ -42,39 +42,109 @@ HEART = "♥"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 THEMES = {
-    "light": {"bg": (255, 255, 255), "text": (28, 30, 33), "muted": (96, 99, 104), "accent": (24, 100, 200),
-              "title_text": (255, 255, 255), "badge_bg": (225, 236, 252), "badge_text": (24, 90, 180),
-              "avatar": (200, 208, 220), "rule": (228, 230, 235)},
-    "dark": {"bg": (24, 25, 26), "text": (228, 230, 235), "muted": (176, 179, 184), "accent": (45, 136, 255),
-             "title_text": (255, 255, 255), "badge_bg": (38, 58, 90), "badge_text": (170, 205, 255),
-             "avatar": (70, 74, 80), "rule": (58, 59, 60)},
-    "warm": {"bg": (251, 243, 228), "text": (59, 47, 47), "muted": (110, 94, 80), "accent": (160, 82, 45),
-             "title_text": (255, 250, 240), "badge_bg": (240, 220, 190), "badge_text": (130, 60, 30),
-             "avatar": (222, 200, 170), "rule": (232, 218, 196)},
+    "light": {
+        "bg": (255, 255, 255),
+        "text": (28, 30, 33),
+        "muted": (96, 99, 104),
+        "accent": (24, 100, 200),
+        "title_text": (255, 255, 255),
+        "badge_bg": (225, 236, 252),
+        "badge_text": (24, 90, 180),
+        "avatar": (200, 208, 220),
+        "rule": (228, 230, 235),
+    },
+    "dark": {
+        "bg": (24, 25, 26),
+        "text": (228, 230, 235),
+        "muted": (176, 179, 184),
+        "accent": (45, 136, 255),
+        "title_text": (255, 255, 255),
+        "badge_bg": (38, 58, 90),
+        "badge_text": (170, 205, 255),
+        "avatar": (70, 74, 80),
+        "rule": (58, 59, 60),
+    },
+    "warm": {
+        "bg": (251, 243, 228),
+        "text": (59, 47, 47),
+        "muted": (110, 94, 80),
+        "accent": (160, 82, 45),
+        "title_text": (255, 250, 240),
+        "badge_bg": (240, 220, 190),
+        "badge_text": (130, 60, 30),
+        "avatar": (222, 200, 170),
+        "rule": (232, 218, 196),
+    },
     # OLED dark mode: a pure black background
-    "black": {"bg": (0, 0, 0), "text": (232, 232, 236), "muted": (152, 152, 158), "accent": (10, 132, 255),
-              "title_text": (255, 255, 255), "badge_bg": (28, 44, 72), "badge_text": (160, 200, 255),
-              "avatar": (50, 52, 56), "rule": (38, 38, 40)},
+    "black": {
+        "bg": (0, 0, 0),
+        "text": (232, 232, 236),
+        "muted": (152, 152, 158),
+        "accent": (10, 132, 255),
+        "title_text": (255, 255, 255),
+        "badge_bg": (28, 44, 72),
+        "badge_text": (160, 200, 255),
+        "avatar": (50, 52, 56),
+        "rule": (38, 38, 40),
+    },
     # a light coloured background (pale blue), as some apps and accessibility settings show
-    "tinted": {"bg": (232, 242, 252), "text": (20, 36, 56), "muted": (78, 96, 118), "accent": (30, 96, 170),
-               "title_text": (255, 255, 255), "badge_bg": (202, 222, 246), "badge_text": (20, 80, 160),
-               "avatar": (188, 208, 232), "rule": (208, 222, 240)},
+    "tinted": {
+        "bg": (232, 242, 252),
+        "text": (20, 36, 56),
+        "muted": (78, 96, 118),
+        "accent": (30, 96, 170),
+        "title_text": (255, 255, 255),
+        "badge_bg": (202, 222, 246),
+        "badge_text": (20, 80, 160),
+        "avatar": (188, 208, 232),
+        "rule": (208, 222, 240),
+    },
 }
 
 #: Colours of the phone's own chrome (status bar, title bar, navigation bar, reply box) in each theme: ``bar`` is
 #: the bars' background, ``icon`` and ``icon_muted`` their shapes and labels, ``field_bg``, ``field_outline`` and
 #: ``placeholder`` the reply box. A theme without an entry gets chrome derived from its own colours.
 CHROME = {
-    "light": {"bar": (246, 247, 249), "icon": (28, 30, 33), "icon_muted": (138, 141, 146),
-              "field_bg": (240, 242, 245), "field_outline": (204, 207, 212), "placeholder": (134, 137, 142)},
-    "dark": {"bar": (36, 37, 38), "icon": (228, 230, 235), "icon_muted": (128, 131, 136),
-             "field_bg": (50, 51, 52), "field_outline": (78, 80, 84), "placeholder": (150, 153, 158)},
-    "warm": {"bar": (245, 233, 212), "icon": (59, 47, 47), "icon_muted": (150, 130, 110),
-             "field_bg": (255, 250, 240), "field_outline": (220, 202, 176), "placeholder": (140, 122, 104)},
-    "black": {"bar": (0, 0, 0), "icon": (236, 236, 240), "icon_muted": (112, 112, 118),
-              "field_bg": (28, 28, 30), "field_outline": (58, 58, 62), "placeholder": (142, 142, 147)},
-    "tinted": {"bar": (216, 232, 248), "icon": (20, 36, 56), "icon_muted": (112, 132, 158),
-               "field_bg": (246, 250, 255), "field_outline": (176, 198, 224), "placeholder": (108, 126, 150)},
+    "light": {
+        "bar": (246, 247, 249),
+        "icon": (28, 30, 33),
+        "icon_muted": (138, 141, 146),
+        "field_bg": (240, 242, 245),
+        "field_outline": (204, 207, 212),
+        "placeholder": (134, 137, 142),
+    },
+    "dark": {
+        "bar": (36, 37, 38),
+        "icon": (228, 230, 235),
+        "icon_muted": (128, 131, 136),
+        "field_bg": (50, 51, 52),
+        "field_outline": (78, 80, 84),
+        "placeholder": (150, 153, 158),
+    },
+    "warm": {
+        "bar": (245, 233, 212),
+        "icon": (59, 47, 47),
+        "icon_muted": (150, 130, 110),
+        "field_bg": (255, 250, 240),
+        "field_outline": (220, 202, 176),
+        "placeholder": (140, 122, 104),
+    },
+    "black": {
+        "bar": (0, 0, 0),
+        "icon": (236, 236, 240),
+        "icon_muted": (112, 112, 118),
+        "field_bg": (28, 28, 30),
+        "field_outline": (58, 58, 62),
+        "placeholder": (142, 142, 147),
+    },
+    "tinted": {
+        "bar": (216, 232, 248),
+        "icon": (20, 36, 56),
+        "icon_muted": (112, 132, 158),
+        "field_bg": (246, 250, 255),
+        "field_outline": (176, 198, 224),
+        "placeholder": (108, 126, 150),
+    },
 }
 #: The kinds of phone chrome :func:`layout_regions` reports, top to bottom.
 CHROME_KINDS = ("status", "title", "reply", "nav")
@@ -96,25 +166,25 @@ class Style:
     font_bold: str = field(default_factory=lambda: _mpl_font("DejaVuSans-Bold.ttf"))
     font_size: int = 34
     width: int = 1080
-    aspect: float = 19.5 / 9          # phone portrait: height = width * aspect (grows if content is taller)
-    margin: int = 44                  # left and right margin (symmetric)
-    indent: int = 72                  # indentation step per depth level
+    aspect: float = 19.5 / 9  # phone portrait: height = width * aspect (grows if content is taller)
+    margin: int = 44  # left and right margin (symmetric)
+    indent: int = 72  # indentation step per depth level
     theme: str = "light"
     line_spacing: float = 1.42
-    block_gap: float = 1.1            # space between post blocks, in font sizes
-    avatar: bool = True               # a plain circle left of the header (no letters)
-    separator: bool = True            # the `` · `` between a header's name part and its time (False: a space)
+    block_gap: float = 1.1  # space between post blocks, in font sizes
+    avatar: bool = True  # a plain circle left of the header (no letters)
+    separator: bool = True  # the `` · `` between a header's name part and its time (False: a space)
     # Phone chrome, all off by default (the committed corpus has none); sizes follow font_size and width.
-    status_bar: bool = False          # clock, signal bars, wifi, battery with a percentage, at the very top
-    back_bar: bool = False            # a title bar under it: a back chevron and a title (chrome_title)
-    nav_bar: bool = False             # a bottom navigation bar fixed at the bottom: icons with labels
-    reply_box: bool = False           # a rounded "Write a reply…" field under the last post
-    chrome_title: str | None = None   # the back bar's title (None: TITLE); a page's "chrome_title" overrides it
-    clock: str | None = None          # the status bar's clock (None: the page's capture time, HH:MM)
-    battery: int = 87                 # the status bar's battery percentage
-    nav_labels: tuple = NAV_LABELS    # the navigation bar's items (icons by label: Home, Groups, ...)
-    heart_font: str | None = None     # draw the footer's heart in this font (a phone's fallback for a font without
-                                      # the glyph); None: in font_regular, whatever it has
+    status_bar: bool = False  # clock, signal bars, wifi, battery with a percentage, at the very top
+    back_bar: bool = False  # a title bar under it: a back chevron and a title (chrome_title)
+    nav_bar: bool = False  # a bottom navigation bar fixed at the bottom: icons with labels
+    reply_box: bool = False  # a rounded "Write a reply…" field under the last post
+    chrome_title: str | None = None  # the back bar's title (None: TITLE); a page's "chrome_title" overrides it
+    clock: str | None = None  # the status bar's clock (None: the page's capture time, HH:MM)
+    battery: int = 87  # the status bar's battery percentage
+    nav_labels: tuple = NAV_LABELS  # the navigation bar's items (icons by label: Home, Groups, ...)
+    heart_font: str | None = None  # draw the footer's heart in this font (a phone's fallback for a font without
+    # the glyph); None: in font_regular, whatever it has
 
     def colours(self) -> dict:
         if self.theme not in THEMES:
@@ -123,9 +193,14 @@ class Style:
 
     def chrome_colours(self) -> dict:
         c = self.colours()
-        return CHROME.get(self.theme) or {"bar": c["bg"], "icon": c["text"], "icon_muted": c["muted"],
-                                          "field_bg": c["bg"], "field_outline": c["rule"],
-                                          "placeholder": c["muted"]}
+        return CHROME.get(self.theme) or {
+            "bar": c["bg"],
+            "icon": c["text"],
+            "icon_muted": c["muted"],
+            "field_bg": c["bg"],
+            "field_outline": c["rule"],
+            "placeholder": c["muted"],
+        }
 
     def chrome_kinds(self) -> tuple[str, ...]:
         """The chrome this style draws, of :data:`CHROME_KINDS`."""
@@ -202,15 +277,24 @@ def flatten(threads: list, members: dict | list) -> list[dict]:
             mem = members[author]
             name, handle, admin = str(mem["display_name"]), str(mem["handle"]), bool(mem.get("admin"))
         replies = post.get("replies") or []
-        out.append({
-            "thread_id": str(thread["id"]), "bank_post": path, "bank_parent": parent_path,
-            "pinned": bool(thread.get("pinned")), "depth": depth, "author_key": author,
-            "display_name": name, "handle": handle, "admin": admin,
-            "datetime": _parse_dt(post.get("datetime") or f"{thread['date']} 12:00"),
-            "text": fill_mentions(post.get("text", ""), members),
-            "reactions": int(post.get("reactions") or 0), "replies": len(replies),
-            "act": str(post.get("act") or ""),
-        })
+        out.append(
+            {
+                "thread_id": str(thread["id"]),
+                "bank_post": path,
+                "bank_parent": parent_path,
+                "pinned": bool(thread.get("pinned")),
+                "depth": depth,
+                "author_key": author,
+                "display_name": name,
+                "handle": handle,
+                "admin": admin,
+                "datetime": _parse_dt(post.get("datetime") or f"{thread['date']} 12:00"),
+                "text": fill_mentions(post.get("text", ""), members),
+                "reactions": int(post.get("reactions") or 0),
+                "replies": len(replies),
+                "act": str(post.get("act") or ""),
+            }
+        )
         for i, reply in enumerate(replies, 1):
             walk(reply, thread, min(depth + 1, 2), f"{path}.{i}", path)
 
@@ -254,8 +338,7 @@ def _post_height(post: dict, style: Style, fonts) -> int:
     lh = style.font_size * style.line_spacing
     x = style.margin + post["depth"] * style.indent + _text_offset(style)
     n_lines = len(wrap(post["text"], regular, style.width - style.margin - x))
-    return round(lh * (2 + n_lines) + style.font_size * style.block_gap) + (
-        round(lh) if post.get("show_pinned") else 0)
+    return round(lh * (2 + n_lines) + style.font_size * style.block_gap) + (round(lh) if post.get("show_pinned") else 0)
 
 
 def _text_offset(style: Style) -> int:
@@ -285,16 +368,22 @@ def _reply_height(style: Style) -> int:
 def _chrome_height(style: Style) -> int:
     """The height the chrome takes from a page's posts (0 without chrome)."""
     reply = _reply_height(style)
-    return (_status_height(style) + _back_height(style) + _nav_height(style) + reply
-            + (round(style.font_size * 0.6) if reply else 0))
+    return (
+        _status_height(style)
+        + _back_height(style)
+        + _nav_height(style)
+        + reply
+        + (round(style.font_size * 0.6) if reply else 0)
+    )
 
 
 def page_height(style: Style) -> int:
     return round(style.width * style.aspect)
 
 
-def paginate(threads: list, members: dict | list, n_pages: int = 35, seed: int = 0,
-             style: Style | None = None) -> list[dict]:
+def paginate(
+    threads: list, members: dict | list, n_pages: int = 35, seed: int = 0, style: Style | None = None
+) -> list[dict]:
     """Cut the bank into ``n_pages`` pages of visual posts, by pixel height.
 
     Each page is a dict: ``posts`` (visual posts in reading order, each with ``depth``, ``thread_id``,
@@ -323,9 +412,11 @@ def paginate(threads: list, members: dict | list, n_pages: int = 35, seed: int =
         used = 0.0
         for i, p in enumerate(posts):
             new_thread = p["depth"] == 0 and p["bank_post"] == "1"
-            rest = sum(q["height"] for q in posts[i:i + 12] if q["thread_id"] == p["thread_id"])
-            if cur and (used + p["height"] > cap or (
-                    new_thread and used > 0.55 * cap and used + rest > cap and r.random() < 0.7)):
+            rest = sum(q["height"] for q in posts[i : i + 12] if q["thread_id"] == p["thread_id"])
+            if cur and (
+                used + p["height"] > cap
+                or (new_thread and used > 0.55 * cap and used + rest > cap and r.random() < 0.7)
+            ):
                 pages.append(cur)
                 cur, used = [], 0.0
             cur.append(i)
@@ -353,18 +444,21 @@ def paginate(threads: list, members: dict | list, n_pages: int = 35, seed: int =
         offset = rng.choice([rng.uniform(0.2, 20), rng.uniform(25, 150), rng.uniform(200, 1500)])
         capture = (latest + dt.timedelta(hours=offset)).replace(second=0, microsecond=0)
         first = page_posts[0]
-        out.append({
-            "posts": page_posts,
-            "title_bar": first["depth"] == 0 and first["bank_post"] == "1" and rng.random() < 0.75,
-            "capture": capture,
-            "absolute_times": rng.random() < 0.15,
-        })
+        out.append(
+            {
+                "posts": page_posts,
+                "title_bar": first["depth"] == 0 and first["bank_post"] == "1" and rng.random() < 0.75,
+                "capture": capture,
+                "absolute_times": rng.random() < 0.15,
+            }
+        )
     return out
 
 
 # --------------------------------------------------------------------------------------------------
 # Drawing
 # --------------------------------------------------------------------------------------------------
+
 
 def header_parts(post: dict, capture: dt.datetime, absolute: bool) -> tuple[str, str | None, str | None, str]:
     handle = "@" + post["handle"] if post.get("show_handle") and post.get("handle") else None
@@ -421,23 +515,38 @@ def _status_bar(page: dict, style: Style, top: int) -> list[dict]:
     clock = style.clock or (f"{capture:%H:%M}" if isinstance(capture, dt.datetime) else "21:14")
     icon, muted = cc["icon"], cc["icon_muted"]
     stroke = max(1, round(fs * 0.06))
-    items = [_bar(0, top, w, top + h, cc["bar"]),
-             {"kind": "text", "xy": (m, cy), "text": clock, "font": bold, "fill": icon, "anchor": "lm"}]
+    items = [
+        _bar(0, top, w, top + h, cc["bar"]),
+        {"kind": "text", "xy": (m, cy), "text": clock, "font": bold, "fill": icon, "anchor": "lm"},
+    ]
     x = w - m
     # battery: outlined body, a nub at the right, the charge as a filled bar inside
     nub, bw, bh = fs * 0.09, fs * 1.15, fs * 0.56
     items.append({"kind": "rect", "box": (x - nub, cy - bh * 0.22, x, cy + bh * 0.22), "fill": muted})
     x0, x1 = x - nub - bw, x - nub - fs * 0.03
-    items.append({"kind": "rect", "box": (x0, cy - bh / 2, x1, cy + bh / 2), "fill": None, "outline": muted,
-                  "width": stroke, "radius": max(1, round(bh * 0.28))})
+    items.append(
+        {
+            "kind": "rect",
+            "box": (x0, cy - bh / 2, x1, cy + bh / 2),
+            "fill": None,
+            "outline": muted,
+            "width": stroke,
+            "radius": max(1, round(bh * 0.28)),
+        }
+    )
     inset = stroke + max(1, round(fs * 0.04))
     level = max(0, min(100, int(style.battery))) / 100
     fill = (52, 199, 89) if level > 0.2 else (255, 59, 48)
     if style.theme not in ("dark", "black"):
         fill = icon if level > 0.2 else fill
-    items.append({"kind": "rect", "box": (x0 + inset, cy - bh / 2 + inset,
-                                          x0 + inset + (x1 - x0 - 2 * inset) * level, cy + bh / 2 - inset),
-                  "fill": fill, "radius": max(1, round(bh * 0.12))})
+    items.append(
+        {
+            "kind": "rect",
+            "box": (x0 + inset, cy - bh / 2 + inset, x0 + inset + (x1 - x0 - 2 * inset) * level, cy + bh / 2 - inset),
+            "fill": fill,
+            "radius": max(1, round(bh * 0.12)),
+        }
+    )
     x = x0 - fs * 0.22
     pct = f"{int(style.battery)}%"
     items.append({"kind": "text", "xy": (x, cy), "text": pct, "font": small, "fill": icon, "anchor": "rm"})
@@ -447,11 +556,20 @@ def _status_bar(page: dict, style: Style, top: int) -> list[dict]:
     wx, wy = x - r, cy + r * 0.5
     for k, frac in enumerate((1.0, 0.68)):
         rr = r * frac
-        items.append({"kind": "arc", "box": (wx - rr, wy - rr, wx + rr, wy + rr), "start": 225, "end": 315,
-                      "fill": icon, "width": max(1, round(fs * 0.09))})
+        items.append(
+            {
+                "kind": "arc",
+                "box": (wx - rr, wy - rr, wx + rr, wy + rr),
+                "start": 225,
+                "end": 315,
+                "fill": icon,
+                "width": max(1, round(fs * 0.09)),
+            }
+        )
     rr = r * 0.34
-    items.append({"kind": "pieslice", "box": (wx - rr, wy - rr, wx + rr, wy + rr), "start": 225, "end": 315,
-                  "fill": icon})
+    items.append(
+        {"kind": "pieslice", "box": (wx - rr, wy - rr, wx + rr, wy + rr), "start": 225, "end": 315, "fill": icon}
+    )
     x = wx - r - fs * 0.4
     # signal: four bars rising to the right, the last one not reached
     bar, gap = fs * 0.13, fs * 0.07
@@ -459,8 +577,14 @@ def _status_bar(page: dict, style: Style, top: int) -> list[dict]:
     for k in range(3, -1, -1):
         bx1 = x - (3 - k) * (bar + gap)
         bh_k = fs * (0.18 + 0.13 * k)
-        items.append({"kind": "rect", "box": (bx1 - bar, base - bh_k, bx1, base),
-                      "fill": icon if k < 3 else muted, "radius": max(1, round(bar * 0.3))})
+        items.append(
+            {
+                "kind": "rect",
+                "box": (bx1 - bar, base - bh_k, bx1, base),
+                "fill": icon if k < 3 else muted,
+                "radius": max(1, round(bar * 0.3)),
+            }
+        )
     return items
 
 
@@ -472,10 +596,16 @@ def _back_bar(page: dict, style: Style, top: int) -> list[dict]:
     cy = top + h / 2
     bold = _fonts(style, 0.95)[1]
     cw, ch = fs * 0.3, fs * 0.5
-    items = [_bar(0, top, w, top + h, cc["bar"]),
-             _bar(0, top + h - max(1, round(fs / 24)), w, top + h, c["rule"]),
-             {"kind": "line", "points": [(m + cw, cy - ch), (m, cy), (m + cw, cy + ch)], "fill": c["accent"],
-              "width": max(2, round(fs * 0.11))}]
+    items = [
+        _bar(0, top, w, top + h, cc["bar"]),
+        _bar(0, top + h - max(1, round(fs / 24)), w, top + h, c["rule"]),
+        {
+            "kind": "line",
+            "points": [(m + cw, cy - ch), (m, cy), (m + cw, cy + ch)],
+            "fill": c["accent"],
+            "width": max(2, round(fs * 0.11)),
+        },
+    ]
     dot = fs * 0.085
     dx = w - m - dot
     for k in range(3):
@@ -498,14 +628,37 @@ def _reply_box(style: Style, y: float) -> list[dict]:
     h = _reply_height(style)
     cy = y + h / 2
     regular = _fonts(style, 0.88)[0]
-    items = [{"kind": "rect", "box": (m, y, w - m - 1, y + h), "fill": cc["field_bg"], "outline": cc["field_outline"],
-              "width": max(1, round(fs / 17)), "radius": round(h / 2)},
-             {"kind": "text", "xy": (m + h * 0.55, cy), "text": REPLY_PLACEHOLDER, "font": regular,
-              "fill": cc["placeholder"], "anchor": "lm"}]
-    sx, sz = w - m - h * 0.6, fs * 0.4      # a paper-plane send icon
-    items.append({"kind": "polygon", "fill": c["accent"],
-                  "points": [(sx - sz * 0.75, cy - sz * 0.8), (sx + sz * 0.85, cy), (sx - sz * 0.75, cy + sz * 0.8),
-                             (sx - sz * 0.4, cy)]})
+    items = [
+        {
+            "kind": "rect",
+            "box": (m, y, w - m - 1, y + h),
+            "fill": cc["field_bg"],
+            "outline": cc["field_outline"],
+            "width": max(1, round(fs / 17)),
+            "radius": round(h / 2),
+        },
+        {
+            "kind": "text",
+            "xy": (m + h * 0.55, cy),
+            "text": REPLY_PLACEHOLDER,
+            "font": regular,
+            "fill": cc["placeholder"],
+            "anchor": "lm",
+        },
+    ]
+    sx, sz = w - m - h * 0.6, fs * 0.4  # a paper-plane send icon
+    items.append(
+        {
+            "kind": "polygon",
+            "fill": c["accent"],
+            "points": [
+                (sx - sz * 0.75, cy - sz * 0.8),
+                (sx + sz * 0.85, cy),
+                (sx - sz * 0.75, cy + sz * 0.8),
+                (sx - sz * 0.4, cy),
+            ],
+        }
+    )
     return items
 
 
@@ -514,9 +667,21 @@ def _nav_icon(label: str, cx: float, cy: float, s: float, fill, stroke: int) -> 
     h = s / 2
     key = label.lower()
     if key.startswith("home"):
-        return [{"kind": "polygon", "fill": fill, "points": [
-            (cx - h, cy - s * 0.02), (cx, cy - h), (cx + h, cy - s * 0.02), (cx + h * 0.72, cy - s * 0.02),
-            (cx + h * 0.72, cy + h), (cx - h * 0.72, cy + h), (cx - h * 0.72, cy - s * 0.02)]}]
+        return [
+            {
+                "kind": "polygon",
+                "fill": fill,
+                "points": [
+                    (cx - h, cy - s * 0.02),
+                    (cx, cy - h),
+                    (cx + h, cy - s * 0.02),
+                    (cx + h * 0.72, cy - s * 0.02),
+                    (cx + h * 0.72, cy + h),
+                    (cx - h * 0.72, cy + h),
+                    (cx - h * 0.72, cy - s * 0.02),
+                ],
+            }
+        ]
     if key.startswith("group") or key.startswith("friend"):
         out = []
         for ox, sc in ((-s * 0.2, 0.85), (s * 0.2, 1.0)):
@@ -524,22 +689,54 @@ def _nav_icon(label: str, cx: float, cy: float, s: float, fill, stroke: int) -> 
             hx, hy = cx + ox, cy - s * 0.18
             out.append({"kind": "ellipse", "box": (hx - hr, hy - hr, hx + hr, hy + hr), "fill": fill})
             br = s * 0.3 * sc
-            out.append({"kind": "pieslice", "box": (hx - br, cy + h - br, hx + br, cy + h + br), "start": 180,
-                        "end": 360, "fill": fill})
+            out.append(
+                {
+                    "kind": "pieslice",
+                    "box": (hx - br, cy + h - br, hx + br, cy + h + br),
+                    "start": 180,
+                    "end": 360,
+                    "fill": fill,
+                }
+            )
         return out
     if key.startswith("notif") or key.startswith("alert"):
-        bell = [(cx - h * 0.7, cy - h * 0.3), (cx + h * 0.7, cy - h * 0.3), (cx + h * 0.95, cy + h * 0.55),
-                (cx - h * 0.95, cy + h * 0.55)]
-        return [{"kind": "pieslice", "box": (cx - h * 0.7, cy - h, cx + h * 0.7, cy + h * 0.4), "start": 180,
-                 "end": 360, "fill": fill},
-                {"kind": "polygon", "fill": fill, "points": bell},
-                {"kind": "ellipse", "box": (cx - h * 0.22, cy + h * 0.6, cx + h * 0.22, cy + h), "fill": fill}]
+        bell = [
+            (cx - h * 0.7, cy - h * 0.3),
+            (cx + h * 0.7, cy - h * 0.3),
+            (cx + h * 0.95, cy + h * 0.55),
+            (cx - h * 0.95, cy + h * 0.55),
+        ]
+        return [
+            {
+                "kind": "pieslice",
+                "box": (cx - h * 0.7, cy - h, cx + h * 0.7, cy + h * 0.4),
+                "start": 180,
+                "end": 360,
+                "fill": fill,
+            },
+            {"kind": "polygon", "fill": fill, "points": bell},
+            {"kind": "ellipse", "box": (cx - h * 0.22, cy + h * 0.6, cx + h * 0.22, cy + h), "fill": fill},
+        ]
     if key.startswith("menu"):
         t = max(2, round(s * 0.11))
-        return [{"kind": "rect", "box": (cx - h * 0.85, cy + dy - t / 2, cx + h * 0.85, cy + dy + t / 2), "fill": fill,
-                 "radius": max(1, t // 2)} for dy in (-h * 0.6, 0, h * 0.6)]
-    return [{"kind": "ellipse", "box": (cx - h * 0.8, cy - h * 0.8, cx + h * 0.8, cy + h * 0.8), "fill": None,
-             "outline": fill, "width": stroke}]
+        return [
+            {
+                "kind": "rect",
+                "box": (cx - h * 0.85, cy + dy - t / 2, cx + h * 0.85, cy + dy + t / 2),
+                "fill": fill,
+                "radius": max(1, t // 2),
+            }
+            for dy in (-h * 0.6, 0, h * 0.6)
+        ]
+    return [
+        {
+            "kind": "ellipse",
+            "box": (cx - h * 0.8, cy - h * 0.8, cx + h * 0.8, cy + h * 0.8),
+            "fill": None,
+            "outline": fill,
+            "width": stroke,
+        }
+    ]
 
 
 def _nav_bar(style: Style, top: int) -> list[dict]:
@@ -554,8 +751,9 @@ def _nav_bar(style: Style, top: int) -> list[dict]:
         cx = slot * (k + 0.5)
         colour = c["accent"] if k == 0 else cc["icon_muted"]
         items += _nav_icon(label, cx, top + h * 0.38, fs * 0.74, colour, max(1, round(fs * 0.08)))
-        items.append({"kind": "text", "xy": (cx, top + h * 0.78), "text": label, "font": small, "fill": colour,
-                      "anchor": "mm"})
+        items.append(
+            {"kind": "text", "xy": (cx, top + h * 0.78), "text": label, "font": small, "fill": colour, "anchor": "mm"}
+        )
     return items
 
 
@@ -585,8 +783,16 @@ def _layout(page: dict, style: Style):
     if page.get("title_bar"):
         th = _title_height(style)
         items.append({"kind": "rect", "box": (0, top, style.width, top + th), "fill": c["accent"]})
-        items.append({"kind": "text", "xy": (style.margin, top + th / 2), "text": TITLE, "font": bold,
-                      "fill": c["title_text"], "anchor": "lm"})
+        items.append(
+            {
+                "kind": "text",
+                "xy": (style.margin, top + th / 2),
+                "text": TITLE,
+                "font": bold,
+                "fill": c["title_text"],
+                "anchor": "lm",
+            }
+        )
         regions.append({"kind": "banner", "box": (0, top, style.width, top + th)})
         y = top + th + style.margin * 0.6
     sep = " · " if style.separator else " "
@@ -596,8 +802,16 @@ def _layout(page: dict, style: Style):
         tx = x + _text_offset(style)
         y_start = y
         if post.get("show_pinned"):
-            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": PINNED_LABEL, "font": small_bold,
-                          "fill": c["muted"], "anchor": "lm"})
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (tx, y + lh / 2),
+                    "text": PINNED_LABEL,
+                    "font": small_bold,
+                    "fill": c["muted"],
+                    "anchor": "lm",
+                }
+            )
             y += lh
         name, handle, badge, when = header_parts(post, page["capture"], page.get("absolute_times", False))
         room = style.width - style.margin - tx
@@ -610,7 +824,7 @@ def _layout(page: dict, style: Style):
                 w += regular.getlength("  ") + small_bold.getlength(badge) + style.font_size * 0.6
             return w
 
-        if header_width(handle, when) > room:      # like a phone app: drop the handle, then the year
+        if header_width(handle, when) > room:  # like a phone app: drop the handle, then the year
             handle = None
             if header_width(None, when) > room:
                 when = format_time(post["datetime"], post["datetime"] + dt.timedelta(days=8))
@@ -619,46 +833,114 @@ def _layout(page: dict, style: Style):
             r = style.font_size * 0.55
             items.append({"kind": "ellipse", "box": (x, cy - r, x + 2 * r, cy + r), "fill": c["avatar"]})
         hx = tx
-        items.append({"kind": "text", "xy": (hx, cy), "text": name, "font": bold, "fill": c["text"],
-                      "anchor": "lm"})
+        items.append({"kind": "text", "xy": (hx, cy), "text": name, "font": bold, "fill": c["text"], "anchor": "lm"})
         hx += bold.getlength(name)
         if handle:
             hx += regular.getlength(" ")
-            items.append({"kind": "text", "xy": (hx, cy), "text": handle, "font": regular, "fill": c["muted"],
-                          "anchor": "lm"})
+            items.append(
+                {"kind": "text", "xy": (hx, cy), "text": handle, "font": regular, "fill": c["muted"], "anchor": "lm"}
+            )
             hx += regular.getlength(handle)
         if badge:
             hx += regular.getlength("  ")
             bw = small_bold.getlength(badge) + style.font_size * 0.6
             bh = style.font_size * 1.05
-            items.append({"kind": "rect", "box": (hx, cy - bh / 2, hx + bw, cy + bh / 2), "fill": c["badge_bg"],
-                          "radius": round(bh / 3)})
-            items.append({"kind": "text", "xy": (hx + bw / 2, cy), "text": badge, "font": small_bold,
-                          "fill": c["badge_text"], "anchor": "mm"})
+            items.append(
+                {
+                    "kind": "rect",
+                    "box": (hx, cy - bh / 2, hx + bw, cy + bh / 2),
+                    "fill": c["badge_bg"],
+                    "radius": round(bh / 3),
+                }
+            )
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (hx + bw / 2, cy),
+                    "text": badge,
+                    "font": small_bold,
+                    "fill": c["badge_text"],
+                    "anchor": "mm",
+                }
+            )
             hx += bw
-        items.append({"kind": "text", "xy": (hx, cy), "text": f"{sep}{when}", "font": regular, "fill": c["muted"],
-                      "anchor": "lm"})
+        items.append(
+            {
+                "kind": "text",
+                "xy": (hx, cy),
+                "text": f"{sep}{when}",
+                "font": regular,
+                "fill": c["muted"],
+                "anchor": "lm",
+            }
+        )
         y += lh
         lines = wrap(post["text"], regular, style.width - style.margin - tx)
         for line in lines:
-            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": line, "font": regular,
-                          "fill": c["text"], "anchor": "lm"})
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (tx, y + lh / 2),
+                    "text": line,
+                    "font": regular,
+                    "fill": c["text"],
+                    "anchor": "lm",
+                }
+            )
             y += lh
         footer = footer_text(post)
         if style.heart_font and footer.startswith(HEART):
             heart = ImageFont.truetype(style.heart_font, regular.size)
-            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": HEART, "font": heart,
-                          "fill": c["muted"], "anchor": "lm"})
-            items.append({"kind": "text", "xy": (tx + heart.getlength(HEART), y + lh / 2),
-                          "text": footer[len(HEART):], "font": regular, "fill": c["muted"], "anchor": "lm"})
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (tx, y + lh / 2),
+                    "text": HEART,
+                    "font": heart,
+                    "fill": c["muted"],
+                    "anchor": "lm",
+                }
+            )
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (tx + heart.getlength(HEART), y + lh / 2),
+                    "text": footer[len(HEART) :],
+                    "font": regular,
+                    "fill": c["muted"],
+                    "anchor": "lm",
+                }
+            )
         else:
-            items.append({"kind": "text", "xy": (tx, y + lh / 2), "text": footer, "font": regular,
-                          "fill": c["muted"], "anchor": "lm"})
-        regions.append({"kind": "post", "index": k + 1, "depth": post["depth"],
-                        "box": _ibox(x, y_start, style.width - style.margin, y + lh)})
+            items.append(
+                {
+                    "kind": "text",
+                    "xy": (tx, y + lh / 2),
+                    "text": footer,
+                    "font": regular,
+                    "fill": c["muted"],
+                    "anchor": "lm",
+                }
+            )
+        regions.append(
+            {
+                "kind": "post",
+                "index": k + 1,
+                "depth": post["depth"],
+                "box": _ibox(x, y_start, style.width - style.margin, y + lh),
+            }
+        )
         y += lh + style.font_size * style.block_gap
-        rendered.append({"index": k + 1, "depth": post["depth"], "author": name, "timestamp": when,
-                         "text": " ".join(lines), "reactions": post["reactions"]})
+        rendered.append(
+            {
+                "index": k + 1,
+                "depth": post["depth"],
+                "author": name,
+                "timestamp": when,
+                "text": " ".join(lines),
+                "reactions": post["reactions"],
+            }
+        )
     if style.reply_box:
         rh = _reply_height(style)
         items += _tag(_reply_box(style, y), "reply")
@@ -682,8 +964,9 @@ def draw_items(img: Image.Image, items: list[dict]) -> Image.Image:
         if kind == "rect":
             box = [round(v) for v in it["box"]]
             if "outline" in it:
-                d.rounded_rectangle(box, radius=it.get("radius") or 0, fill=it["fill"], outline=it["outline"],
-                                    width=it["width"])
+                d.rounded_rectangle(
+                    box, radius=it.get("radius") or 0, fill=it["fill"], outline=it["outline"], width=it["width"]
+                )
             elif it.get("radius"):
                 d.rounded_rectangle(box, radius=it["radius"], fill=it["fill"])
             else:
@@ -696,15 +979,19 @@ def draw_items(img: Image.Image, items: list[dict]) -> Image.Image:
         elif kind == "polygon":
             d.polygon([(round(x), round(y)) for x, y in it["points"]], fill=it["fill"])
         elif kind == "line":
-            d.line([(round(x), round(y)) for x, y in it["points"]], fill=it["fill"], width=it["width"],
-                   joint="curve")
+            d.line([(round(x), round(y)) for x, y in it["points"]], fill=it["fill"], width=it["width"], joint="curve")
         elif kind == "arc":
             d.arc([round(v) for v in it["box"]], it["start"], it["end"], fill=it["fill"], width=it["width"])
         elif kind == "pieslice":
             d.pieslice([round(v) for v in it["box"]], it["start"], it["end"], fill=it["fill"])
         else:
-            d.text((round(it["xy"][0]), round(it["xy"][1])), it["text"], font=it["font"], fill=it["fill"],
-                   anchor=it["anchor"])
+            d.text(
+                (round(it["xy"][0]), round(it["xy"][1])),
+                it["text"],
+                font=it["font"],
+                fill=it["fill"],
+                anchor=it["anchor"],
+            )
     return img
 
 
@@ -752,8 +1039,13 @@ def degrade(img: Image.Image, blur: float | None = None, resample: float | None 
     return out
 
 
-def capture_bytes(img: Image.Image, fmt: str = "png", quality: int | None = None, blur: float | None = None,
-                  resample: float | None = None) -> bytes:
+def capture_bytes(
+    img: Image.Image,
+    fmt: str = "png",
+    quality: int | None = None,
+    blur: float | None = None,
+    resample: float | None = None,
+) -> bytes:
     """The bytes of a capture of ``img``: :func:`degrade` (``blur``, ``resample``), then PNG (:func:`png_bytes`)
     or baseline JPEG (``fmt`` "jpeg"/"jpg", ``quality`` 1-95, default 80; 4:2:0 chroma subsampling as phones
     save them; no EXIF or other metadata). The same image and settings give the same bytes."""
@@ -773,8 +1065,15 @@ def capture_bytes(img: Image.Image, fmt: str = "png", quality: int | None = None
     return buf.getvalue()
 
 
-def write_screenshots(out_dir, members, threads, seed: int = 0, n_pages: int = 35,
-                      style: Style | None = None, styles: list[Style] | None = None) -> pd.DataFrame:
+def write_screenshots(
+    out_dir,
+    members,
+    threads,
+    seed: int = 0,
+    n_pages: int = 35,
+    style: Style | None = None,
+    styles: list[Style] | None = None,
+) -> pd.DataFrame:
     """Write ``WITI-001.png`` .. into ``out_dir``; return the transcription rows.
 
     Columns: ``screenshot_id, post_index, depth, author, timestamp, text, reactions, act`` (transcribed.csv;
@@ -796,12 +1095,35 @@ def write_screenshots(out_dir, members, threads, seed: int = 0, n_pages: int = 3
         sid = f"WITI-{i:03d}"
         (out_dir / f"{sid}.png").write_bytes(png_bytes(draw_page(page, st)))
         for row in transcribe_page(page, st):
-            rows.append({"screenshot_id": sid, "post_index": row["index"], "depth": row["depth"],
-                         "author": row["author"], "timestamp": row["timestamp"], "text": row["text"],
-                         "reactions": row["reactions"], "act": row["act"], "thread_id": row["thread_id"],
-                         "bank_post": row["bank_post"]})
-    return pd.DataFrame(rows, columns=["screenshot_id", "post_index", "depth", "author", "timestamp", "text",
-                                       "reactions", "act", "thread_id", "bank_post"])
+            rows.append(
+                {
+                    "screenshot_id": sid,
+                    "post_index": row["index"],
+                    "depth": row["depth"],
+                    "author": row["author"],
+                    "timestamp": row["timestamp"],
+                    "text": row["text"],
+                    "reactions": row["reactions"],
+                    "act": row["act"],
+                    "thread_id": row["thread_id"],
+                    "bank_post": row["bank_post"],
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "screenshot_id",
+            "post_index",
+            "depth",
+            "author",
+            "timestamp",
+            "text",
+            "reactions",
+            "act",
+            "thread_id",
+            "bank_post",
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -809,14 +1131,22 @@ def write_screenshots(out_dir, members, threads, seed: int = 0, n_pages: int = 3
 # --------------------------------------------------------------------------------------------------
 
 _DEMO_NAMES = [
-    ("Lim Jia Hui", "jiahui.lim", ["Jia Hui", "JH"]), ("Rachel Tan", "rach.tan", ["Rachel"]),
-    ("Muhammad Irfan", "irfan_m", ["Irfan"]), ("Priya Nair", "priya.n", ["Priya"]),
-    ("Ong Wei Jie", "weijie.ong", ["Wei Jie"]), ("Siti Nurhaliza", "siti.nh", ["Siti"]),
-    ("Daniel Koh", "dankoh", ["Daniel", "Dan"]), ("Chua Xin Yi", "xinyi_c", ["Xin Yi"]),
-    ("Arjun Menon", "arjun.m", ["Arjun"]), ("Tan Kai Wen", "kaiwen.t", ["Kai Wen", "KW"]),
-    ("Nur Aisyah", "aisyah.n", ["Aisyah"]), ("Gabriel Lee", "gab.lee", ["Gabriel", "Gab"]),
-    ("Wong Shu Min", "shumin.w", ["Shu Min"]), ("Harish Kumar", "harishk", ["Harish"]),
-    ("Teo Zhi Hao", "zhihao.teo", ["Zhi Hao"]), ("Farah Aziz", "farah.a", ["Farah"]),
+    ("Lim Jia Hui", "jiahui.lim", ["Jia Hui", "JH"]),
+    ("Rachel Tan", "rach.tan", ["Rachel"]),
+    ("Muhammad Irfan", "irfan_m", ["Irfan"]),
+    ("Priya Nair", "priya.n", ["Priya"]),
+    ("Ong Wei Jie", "weijie.ong", ["Wei Jie"]),
+    ("Siti Nurhaliza", "siti.nh", ["Siti"]),
+    ("Daniel Koh", "dankoh", ["Daniel", "Dan"]),
+    ("Chua Xin Yi", "xinyi_c", ["Xin Yi"]),
+    ("Arjun Menon", "arjun.m", ["Arjun"]),
+    ("Tan Kai Wen", "kaiwen.t", ["Kai Wen", "KW"]),
+    ("Nur Aisyah", "aisyah.n", ["Aisyah"]),
+    ("Gabriel Lee", "gab.lee", ["Gabriel", "Gab"]),
+    ("Wong Shu Min", "shumin.w", ["Shu Min"]),
+    ("Harish Kumar", "harishk", ["Harish"]),
+    ("Teo Zhi Hao", "zhihao.teo", ["Zhi Hao"]),
+    ("Farah Aziz", "farah.a", ["Farah"]),
 ]
 _DEMO_Q = [
     "What is the difference between nephritic and nephrotic syndrome ah? Always mix them up during tutorials.",
@@ -845,9 +1175,17 @@ def demo_bank(n_threads: int = 40, seed: int = 0) -> tuple[list[dict], list[dict
     rng = random.Random(seed)
     members = []
     for i, (name, handle, aliases) in enumerate(_DEMO_NAMES, 1):
-        members.append({"key": f"m{i:02d}", "pseudonym": f"P{i:02d}" if i <= 14 else f"M{i:02d}",
-                        "display_name": name, "handle": handle, "aliases": aliases,
-                        "year_of_study": 1 + i % 5, "admin": i in (2, 6, 12)})
+        members.append(
+            {
+                "key": f"m{i:02d}",
+                "pseudonym": f"P{i:02d}" if i <= 14 else f"M{i:02d}",
+                "display_name": name,
+                "handle": handle,
+                "aliases": aliases,
+                "year_of_study": 1 + i % 5,
+                "admin": i in (2, 6, 12),
+            }
+        )
     keys = [m["key"] for m in members]
     threads = []
     day = dt.datetime(2023, 1, 9, 20, 0)
@@ -859,14 +1197,19 @@ def demo_bank(n_threads: int = 40, seed: int = 0) -> tuple[list[dict], list[dict
             nonlocal when
             when += dt.timedelta(minutes=rng.randint(3, 300))
             text = rng.choice(_DEMO_Q if question else _DEMO_A)
-            p = {"author": "anonymous" if question and rng.random() < 0.25 else rng.choice(keys),
-                 "datetime": when.strftime("%Y-%m-%d %H:%M"), "text": text,
-                 "reactions": rng.randint(0, 60), "codes": []}
+            p = {
+                "author": "anonymous" if question and rng.random() < 0.25 else rng.choice(keys),
+                "datetime": when.strftime("%Y-%m-%d %H:%M"),
+                "text": text,
+                "reactions": rng.randint(0, 60),
+                "codes": [],
+            }
             if depth < 2:
                 n = rng.choice([0, 0, 1, 1, 2, 3]) if depth == 0 else rng.choice([0, 0, 0, 1, 2])
                 p["replies"] = [post(depth + 1, False) for _ in range(n)]
             return p
 
-        threads.append({"id": f"t{t:02d}", "date": day.strftime("%Y-%m-%d"), "pinned": t % 9 == 1,
-                        "posts": [post(0, True)]})
+        threads.append(
+            {"id": f"t{t:02d}", "date": day.strftime("%Y-%m-%d"), "pinned": t % 9 == 1, "posts": [post(0, True)]}
+        )
     return members, threads

@@ -41,7 +41,7 @@ def regions(boxes, measured) -> list[list[int]]:
     for b, (x0, y0, x1, y1) in zip(boxes, measured):
         if isinstance(b, redact.Span):
             ex0, ey0, ex1, ey1 = redact.span_box(b.line_box, b.text, b.start, b.end)
-            if min(y1, ey1) > max(y0, ey0):   # the same line: one place
+            if min(y1, ey1) > max(y0, ey0):  # the same line: one place
                 x0, y0, x1, y1 = min(x0, ex0), min(y0, ey0), max(x1, ex1), max(y1, ey1)
         h = max(8, y1 - y0)
         r = [max(0, x0 - h), max(0, y0 - h // 4), x1 + h, y1 + h // 4]
@@ -73,8 +73,9 @@ def page_array(path) -> np.ndarray:
         return np.asarray(ocr.upright(im).convert("RGB"))
 
 
-def check_image(redacted, places, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes",
-                cache_dir=None) -> list[dict]:
+def check_image(
+    redacted, places, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes", cache_dir=None
+) -> list[dict]:
     """Read the redacted image again (``places``, from :func:`regions`, or the whole page) and return the gate's
     hits, each with the ``y0, y1`` of where it was read."""
     if mode not in MODES:
@@ -82,13 +83,17 @@ def check_image(redacted, places, gate: deid.Gate, engine: str = "rapidocr", mod
     arr = page_array(redacted)
     if mode == "page":
         lines = layout.group_lines(ocr.read_words(arr, engine=engine, cache_dir=cache_dir))
-        return hits([" ".join(p["text"] for p in ln["parts"]) for ln in lines], gate,
-                    [(ln["x0"], ln["y0"], ln["x1"], ln["y1"]) for ln in lines])
+        return hits(
+            [" ".join(p["text"] for p in ln["parts"]) for ln in lines],
+            gate,
+            [(ln["x0"], ln["y0"], ln["x1"], ln["y1"]) for ln in lines],
+        )
     return hits(ocr.read_regions(arr, places, engine), gate, places)
 
 
-def redact_and_check(image_path, boxes, out_path, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes",
-                     cache_dir=None) -> list[dict]:
+def redact_and_check(
+    image_path, boxes, out_path, gate: deid.Gate, engine: str = "rapidocr", mode: str = "boxes", cache_dir=None
+) -> list[dict]:
     """Redact one page (the boxes measured once on its pixels) and read the written image again: the gate's hits."""
     original = page_array(image_path)
     measured = redact.measure_boxes(original, boxes)
@@ -100,9 +105,11 @@ def describe(screenshot_id: str, found: list[dict]) -> str:
     """One line for a page that failed the check."""
     kinds = sorted({h["kind"] for h in found})
     first = found[0]
-    return (f"redaction check failed: a fresh OCR of redacted/{screenshot_id}.png still reads {len(found)} "
-            f"identifier(s) ({', '.join(kinds)}; e.g. '{first['masked']}' at y={first['y0']}); no output was "
-            "written")
+    return (
+        f"redaction check failed: a fresh OCR of redacted/{screenshot_id}.png still reads {len(found)} "
+        f"identifier(s) ({', '.join(kinds)}; e.g. '{first['masked']}' at y={first['y0']}); no output was "
+        "written"
+    )
 
 
 def redacted_path(out_dir, screenshot_id: str) -> Path:

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deid, kernels, manifest, parameters, reads, validate
+from . import deid, kernels, manifest, parameters, progress, reads, validate
 from .errors import InputError
 
 
@@ -40,48 +40,131 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("screenshots", "01_screenshots.ipynb",
-          ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"), (),
-          ("posts.csv", "threads.csv", "ocr_quality.csv", "ocr_lines.csv", "act_labels.csv", "ocr_post_quality.csv",
-           "redacted/"),
-          needs_private=True,
-          all_cores=True),
-    Stage("transcripts", "02_transcripts.ipynb",
-          ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"), (),
-          ("segments.csv",)),
-    Stage("coding", "03_coding.ipynb",
-          ("codebook.yml", "coding/*", "coding/rounds/*", "transcripts/*", "fieldnotes/*", "participants.csv",
-           "study.yml"),
-          ("segments.csv", "posts.csv", "redacted/"),
-          ("coding.csv", "reliability.csv", "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv",
-           "witi.qdpx")),
-    Stage("themes", "04_themes.ipynb", ("codebook.yml",),
-          ("coding.csv", "segments.csv", "posts.csv", "ocr_post_quality.csv", "redacted/"),
-          ("themes.csv", "theme_quotes.csv", "code_cooccurrence.csv")),
-    Stage("information_flow", "05_information_flow.ipynb", ("participants.csv",),
-          ("posts.csv", "threads.csv", "act_labels.csv"),
-          ("interactions.csv", "network_metrics.csv", "flow_evidence.csv", "act_quality.csv",
-           "act_confusion.csv")),
-    Stage("report", "06_report.ipynb",
-          ("study.yml", "codebook.yml", "participants.csv", "coding/*", "interview_guide.md", "transcripts/*",
-           "fieldnotes/*", "MANIFEST.sha256"),
-          ("posts.csv", "threads.csv", "ocr_quality.csv", "segments.csv", "coding.csv", "reliability.csv",
-           "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "themes.csv", "theme_quotes.csv",
-           "code_cooccurrence.csv", "interactions.csv", "network_metrics.csv", "flow_evidence.csv",
-           "act_quality.csv"),
-          ("figures/", "tables/", "checklists/")),
+    Stage(
+        "screenshots",
+        "01_screenshots.ipynb",
+        ("private/roster.csv", "private/screenshots/*", "deid_allow.yml"),
+        (),
+        (
+            "posts.csv",
+            "threads.csv",
+            "ocr_quality.csv",
+            "ocr_lines.csv",
+            "act_labels.csv",
+            "ocr_post_quality.csv",
+            "redacted/",
+        ),
+        needs_private=True,
+        all_cores=True,
+    ),
+    Stage(
+        "transcripts",
+        "02_transcripts.ipynb",
+        ("transcripts/*", "fieldnotes/*", "participants.csv", "private/roster.csv"),
+        (),
+        ("segments.csv",),
+    ),
+    Stage(
+        "coding",
+        "03_coding.ipynb",
+        (
+            "codebook.yml",
+            "coding/*",
+            "coding/rounds/*",
+            "transcripts/*",
+            "fieldnotes/*",
+            "participants.csv",
+            "study.yml",
+        ),
+        ("segments.csv", "posts.csv", "redacted/"),
+        ("coding.csv", "reliability.csv", "code_frequencies.csv", "saturation.csv", "retrieval_audit.csv", "witi.qdpx"),
+    ),
+    Stage(
+        "themes",
+        "04_themes.ipynb",
+        ("codebook.yml",),
+        ("coding.csv", "segments.csv", "posts.csv", "ocr_post_quality.csv", "redacted/"),
+        ("themes.csv", "theme_quotes.csv", "code_cooccurrence.csv"),
+    ),
+    Stage(
+        "information_flow",
+        "05_information_flow.ipynb",
+        ("participants.csv",),
+        ("posts.csv", "threads.csv", "act_labels.csv"),
+        ("interactions.csv", "network_metrics.csv", "flow_evidence.csv", "act_quality.csv", "act_confusion.csv"),
+    ),
+    Stage(
+        "report",
+        "06_report.ipynb",
+        (
+            "study.yml",
+            "codebook.yml",
+            "participants.csv",
+            "coding/*",
+            "interview_guide.md",
+            "transcripts/*",
+            "fieldnotes/*",
+            "MANIFEST.sha256",
+        ),
+        (
+            "posts.csv",
+            "threads.csv",
+            "ocr_quality.csv",
+            "segments.csv",
+            "coding.csv",
+            "reliability.csv",
+            "code_frequencies.csv",
+            "saturation.csv",
+            "retrieval_audit.csv",
+            "themes.csv",
+            "theme_quotes.csv",
+            "code_cooccurrence.csv",
+            "interactions.csv",
+            "network_metrics.csv",
+            "flow_evidence.csv",
+            "act_quality.csv",
+        ),
+        ("figures/", "tables/", "checklists/"),
+    ),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
-PRIVATE_SCREENSHOTS = "private/screenshots/*"   # without them the screenshots stage keeps its earlier outputs
+PRIVATE_SCREENSHOTS = "private/screenshots/*"  # without them the screenshots stage keeps its earlier outputs
 PATH_PARAMETERS = ("raw_dir", "derived_dir", "out_dir", "cache_dir")
 
 
-def find_project(start: str | Path | None = None) -> Path:
-    """The compendium folder: the nearest folder at or above ``start`` holding ``notebooks/01_screenshots.ipynb``."""
+def find_project(start: str | Path | None = None, project: str | Path | None = None, installed: bool = False) -> Path:
+    """The compendium folder, the one holding ``notebooks/01_screenshots.ipynb``: ``project`` when given (an
+    error if it holds no notebooks), else the nearest such folder at or above ``start`` (the current folder),
+    else, with ``installed``, the folder the installed package came from (an editable or source install:
+    ``src/compendium/`` two levels below it), so that ``compendium run`` works from any folder."""
+
+    def holds(p: Path) -> bool:
+        return (p / "notebooks" / STAGES[0].notebook).is_file()
+
+    if project is not None:
+        p = Path(project).expanduser().resolve()
+        if not holds(p):
+            raise InputError(
+                f"no notebooks/{STAGES[0].notebook} here: --project must name the compendium folder "
+                "(the one holding notebooks/)",
+                project,
+            )
+        return p
     here = Path(start or os.getcwd()).resolve()
     for p in (here, *here.parents):
-        if (p / "notebooks" / STAGES[0].notebook).is_file():
+        if holds(p):
             return p
+    if installed:
+        from . import __file__ as package_init
+
+        p = Path(package_init).resolve().parents[2]
+        if holds(p):
+            return p
+        raise InputError(
+            "notebooks not found (not inside a compendium folder, and the installed package has none): "
+            "pass --project DIR (the folder holding notebooks/)",
+            here,
+        )
     raise InputError("not inside a compendium folder (no notebooks/01_screenshots.ipynb here or above)", here)
 
 
@@ -93,8 +176,7 @@ def parse_parameters(items: list[str] | None) -> dict:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise InputError(f"malformed parameter '{item}': expected NAME=VALUE with NAME a Python identifier",
-                             "-p")
+            raise InputError(f"malformed parameter '{item}': expected NAME=VALUE with NAME a Python identifier", "-p")
         out[name] = value.strip()
     return out
 
@@ -134,7 +216,7 @@ class Context:
 
     def log(self, msg: str) -> None:
         if not self.quiet:
-            print(msg, flush=True)
+            progress.echo(msg)  # a plain print, or above the bars on a terminal (compendium.progress)
 
 
 # Notebooks run in a temporary workspace of symbolic links, so that the paths they are given (and that the
@@ -169,7 +251,7 @@ def fingerprint(ctx: Context, stage: Stage, params: dict) -> str:
         h.update(manifest.sha256_file(f).encode())
     for rel in stage.derived_inputs:
         h.update(rel.encode())
-        if rel.endswith("/"):   # a folder: every file in it, by name and content
+        if rel.endswith("/"):  # a folder: every file in it, by name and content
             folder = ctx.derived / rel.rstrip("/")
             for f in sorted(folder.rglob("*")) if folder.is_dir() else []:
                 if f.is_file():
@@ -219,25 +301,32 @@ def _quiet_kernel_manager(extra_env: dict | None = None):
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
-def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
-             env: dict | None = None, km=None) -> None:
+def _execute(
+    ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path, env: dict | None = None, km=None
+) -> None:
     import papermill
 
     try:
         # The kernel starts in the workspace (nbclient's resources path), not through papermill's cwd=, which
         # changes the whole process's working directory and so cannot serve two stages running side by side.
-        papermill.execute_notebook(str(ctx.notebooks / stage.notebook), str(out_nb), parameters=params,
-                                   resources={"metadata": {"path": str(cwd)}},
-                                   kernel_name="python3", progress_bar=False,
-                                   log_output=False, report_mode=False,
-                                   extra_arguments=KERNEL_ARGUMENTS,
-                                   kernel_manager_class=_quiet_kernel_manager(env), km=km)
+        papermill.execute_notebook(
+            str(ctx.notebooks / stage.notebook),
+            str(out_nb),
+            parameters=params,
+            resources={"metadata": {"path": str(cwd)}},
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+            kernel_manager_class=_quiet_kernel_manager(env),
+            km=km,
+        )
     except papermill.PapermillExecutionError as e:
         if e.ename == "InputError":
             raise InputError(_user_paths(ctx, e.evalue)) from None
         kept = _keep_failed(ctx, out_nb)
-        raise StageFailed(f"stage '{stage.name}' failed in cell {e.exec_count}: {e.ename}: {e.evalue}"
-                          f"{kept}") from None
+        raise StageFailed(f"stage '{stage.name}' failed in cell {e.exec_count}: {e.ename}: {e.evalue}{kept}") from None
     except Exception as e:  # the kernel died, a timeout, a notebook papermill cannot read ...
         kept = _keep_failed(ctx, out_nb)
         raise StageFailed(f"stage '{stage.name}' failed: {type(e).__name__}: {e}{kept}") from None
@@ -246,15 +335,15 @@ def _execute(ctx: Context, stage: Stage, params: dict, out_nb: Path, cwd: Path,
 
 def finish_notebook(path: Path) -> None:
     """Scrub an executed notebook of machine paths and run times (:func:`scrub_notebook`), in place, and write its
-    HTML beside it."""
+    HTML beside it: a page of the report site (:func:`compendium.site.write_page`)."""
     import nbformat
-    from nbconvert import HTMLExporter
+
+    from . import site
 
     nb = nbformat.read(str(path), as_version=4)
     scrub_notebook(nb)
     nbformat.write(nb, str(path))
-    html, _ = HTMLExporter().from_notebook_node(nb)
-    path.with_suffix(".html").write_text(html, encoding="utf-8")
+    site.write_page(nb, path.with_suffix(".html"))
 
 
 FAILED = "failed"
@@ -329,27 +418,34 @@ def _stamp_matches(stamp: Path, fp: str) -> bool:
 def check_reads(ctx: Context, stage: Stage, rec: reads.Record) -> None:
     """A stage may read only what it declares (else its cache key would miss a file) and never write raw data."""
     if rec.raw_written:
-        raise StageFailed(f"stage '{stage.name}' wrote into the raw folder ({sorted(rec.raw_written)[0]}); raw data "
-                          "are read only")
+        raise StageFailed(
+            f"stage '{stage.name}' wrote into the raw folder ({sorted(rec.raw_written)[0]}); raw data are read only"
+        )
     declared = {f.relative_to(ctx.raw).as_posix() for f in _raw_files(ctx.raw, stage.raw_inputs)}
     undeclared = sorted(f"raw {r}" for r in rec.raw_read - declared if (ctx.raw / r).is_file())
     folders = tuple(d for d in stage.derived_inputs if d.endswith("/"))
-    undeclared += sorted(f"derived {d}" for d in rec.derived_read - set(stage.derived_inputs)
-                         if (ctx.derived / d).is_file() and not d.startswith(folders))
+    undeclared += sorted(
+        f"derived {d}"
+        for d in rec.derived_read - set(stage.derived_inputs)
+        if (ctx.derived / d).is_file() and not d.startswith(folders)
+    )
     if undeclared:
-        raise StageFailed(f"stage '{stage.name}' read {', '.join(undeclared)}, which its declared inputs "
-                          "(compendium.runner.STAGES) leave out: its cache would not notice a change there")
+        raise StageFailed(
+            f"stage '{stage.name}' read {', '.join(undeclared)}, which its declared inputs "
+            "(compendium.runner.STAGES) leave out: its cache would not notice a change there"
+        )
 
 
 @dataclass
 class Staging:
     """Where one run of a stage writes: derived outputs, executed notebook and HTML, and the workspace of links the
     kernel starts in; with the environment that makes the kernel record what it reads."""
+
     derived: Path
     reports: Path
     workspace: Path
     env: dict
-    raw_roots: list   # where the kernel's raw reads are recorded from (reads.parse)
+    raw_roots: list  # where the kernel's raw reads are recorded from (reads.parse)
     derived_roots: list
 
     def remove(self) -> None:
@@ -366,13 +462,18 @@ def make_staging(ctx: Context, stage: Stage) -> Staging:
     ws = _workspace(ctx, staging)
     log = rstaging / ".reads.log"
     raw_roots, derived_roots = [ws / "raw", ctx.raw.resolve()], [ws / "derived", ctx.derived.resolve()]
-    env = {reads.ENV_LOG: str(log), reads.ENV_ROOTS: os.pathsep.join(map(str, raw_roots + derived_roots))}
+    env = {
+        reads.ENV_LOG: str(log),
+        reads.ENV_ROOTS: os.pathsep.join(map(str, raw_roots + derived_roots)),
+        progress.ENV: str(ws / progress.FILE_NAME),
+    }  # pages read, for a bar on a terminal: never an output
     return Staging(staging, rstaging, ws, env, raw_roots, derived_roots)
 
 
 @dataclass
 class Prestarted:
     """A stage's staging folders and a kernel started in them ahead of the stage (:mod:`compendium.kernels`)."""
+
     staging: Staging
     kernel: kernels.WarmKernel
 
@@ -384,8 +485,12 @@ class Prestarted:
 def prestart(ctx: Context, stage: Stage) -> Prestarted:
     """Start ``stage``'s kernel now, in its own staging folders, loaded with its notebook's imports."""
     staging = make_staging(ctx, stage)
-    kernel = kernels.WarmKernel(_quiet_kernel_manager(staging.env), staging.workspace,
-                                kernels.preload_code(ctx.notebooks / stage.notebook), KERNEL_ARGUMENTS)
+    kernel = kernels.WarmKernel(
+        _quiet_kernel_manager(staging.env),
+        staging.workspace,
+        kernels.preload_code(ctx.notebooks / stage.notebook),
+        KERNEL_ARGUMENTS,
+    )
     return Prestarted(staging, kernel)
 
 
@@ -398,6 +503,7 @@ def _stamp_path(ctx: Context, stage: Stage) -> Path:
 class Plan:
     """What :func:`plan_stage` decided: the stage's parameters and fingerprint, and ``verdict`` 'skipped' or
     'unavailable' when it need not run (None: it runs)."""
+
     params: dict
     fingerprint: str
     verdict: str | None = None
@@ -409,25 +515,32 @@ def plan_stage(ctx: Context, stage: Stage) -> Plan:
     if stage.needs_private and not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
         if _outputs_present(ctx.derived, stage):
             ctx.log(f"  {stage.name:<17} kept (no private screenshots here; using the de-identified tables)")
+            progress.stage_finished(stage.name)
             return Plan({}, "", "unavailable")
-        raise InputError(f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs",
-                         ctx.raw / "private")
+        raise InputError(
+            f"stage '{stage.name}' needs the private screenshots and there are no earlier outputs", ctx.raw / "private"
+        )
     for rel in stage.derived_inputs:
         there = (ctx.derived / rel.rstrip("/")).is_dir() if rel.endswith("/") else (ctx.derived / rel).is_file()
         if not there:
-            raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)",
-                             ctx.derived / rel)
+            raise InputError(f"input of stage '{stage.name}' missing (run the upstream stage first)", ctx.derived / rel)
     params = stage_parameters(ctx, stage)
     fp = fingerprint(ctx, stage, params)
-    if (not ctx.force and _stamp_matches(_stamp_path(ctx, stage), fp)
-            and (ctx.reports / stage.notebook).is_file() and _outputs_present(ctx.derived, stage)):
+    if (
+        not ctx.force
+        and _stamp_matches(_stamp_path(ctx, stage), fp)
+        and (ctx.reports / stage.notebook).is_file()
+        and _outputs_present(ctx.derived, stage)
+    ):
         ctx.log(f"  {stage.name:<17} skipped (inputs unchanged)")
+        progress.stage_finished(stage.name)
         return Plan(params, fp, "skipped")
     return Plan(params, fp)
 
 
-def run_stage(ctx: Context, stage: Stage, gate: deid.Gate, warm: Prestarted | None = None,
-              plan: Plan | None = None) -> str:
+def run_stage(
+    ctx: Context, stage: Stage, gate: deid.Gate, warm: Prestarted | None = None, plan: Plan | None = None
+) -> str:
     """Run one stage; returns 'ran', 'skipped' or 'unavailable'. ``plan`` is :func:`plan_stage`'s, made now if not
     given; ``warm``, a kernel started for the stage ahead of time (:func:`prestart`), is used if the stage runs and
     shut down in any case."""
@@ -447,9 +560,14 @@ def _execute_stage(ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm
     staging, rstaging, ws = st.derived, st.reports, st.workspace
     log = Path(st.env[reads.ENV_LOG])
     t0 = time.perf_counter()
+    if progress.active():
+        progress.stage_started(stage.name)
+    else:  # no bars: one plain line, so a log shows what runs during a long stage
+        ctx.log(f"  {stage.name:<17} started")
     try:
         tmp_nb = rstaging / stage.notebook
-        _execute(ctx, stage, params, tmp_nb, ws, st.env, km=warm.kernel.take() if warm is not None else None)
+        with progress.watch(st.env[progress.ENV]):
+            _execute(ctx, stage, params, tmp_nb, ws, st.env, km=warm.kernel.take() if warm is not None else None)
         rec = reads.parse(log, st.raw_roots, st.derived_roots)
         check_reads(ctx, stage, rec)
         missing = [o for o in stage.outputs if not (staging / o.rstrip("/")).exists()]
@@ -464,11 +582,15 @@ def _execute_stage(ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm
             (ctx.reports / FAILED / name).unlink(missing_ok=True)  # a failure of an earlier run is stale now
         stamp_dir.mkdir(parents=True, exist_ok=True)
         (stamp_dir / f"{stage.name}.sha256").unlink(missing_ok=True)  # the stamp of earlier versions
-        stamp.write_text(json.dumps({"fingerprint": fp, "dependencies": reads.distributions(rec.modules)},
-                                    indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        stamp.write_text(
+            json.dumps({"fingerprint": fp, "dependencies": reads.distributions(rec.modules)}, indent=1, sort_keys=True)
+            + "\n",
+            encoding="utf-8",
+        )
     finally:
         st.remove()
     ctx.log(f"  {stage.name:<17} ran in {time.perf_counter() - t0:.1f} s")
+    progress.stage_finished(stage.name)
     return "ran"
 
 
@@ -498,8 +620,9 @@ def check_paths(ctx: Context) -> None:
             raise InputError(f"{flag} names a file, not a folder", path)
         p = path.resolve()
         if p == raw or raw in p.parents:
-            raise InputError(f"{flag} lies inside the raw folder {ctx.raw}; raw data are read only: choose a folder "
-                             "outside it", path)
+            raise InputError(
+                f"{flag} lies inside the raw folder {ctx.raw}; raw data are read only: choose a folder outside it", path
+            )
         if p in raw.parents:
             raise InputError(f"the raw folder lies inside {flag}; choose a {flag[2:]} folder beside it", path)
     derived, reports = ctx.derived.resolve(), ctx.reports.resolve()
@@ -557,7 +680,7 @@ def check_inputs(ctx: Context, stages, gate: deid.Gate) -> None:
     stamp.write_text(key + "\n", encoding="utf-8")
 
 
-_WRITER = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}   # derived file or folder -> its stage
+_WRITER = {o.rstrip("/"): s.name for s in STAGES for o in s.outputs}  # derived file or folder -> its stage
 
 
 def upstream(stage: Stage, stages) -> set[str]:
@@ -645,17 +768,22 @@ def run(ctx: Context, only: list[str] | None = None) -> dict[str, str]:
     """Run the selected stages (see :func:`run_stages`); returns ``{stage: 'ran'|'skipped'|'unavailable'}``."""
     stages = select_stages(only)
     if not (ctx.raw / manifest.MANIFEST_NAME).is_file() and ctx.raw.is_dir():
-        raise InputError(f"{manifest.MANIFEST_NAME} missing: raw data are checked against it before any stage "
-                         "runs", ctx.raw)
+        raise InputError(
+            f"{manifest.MANIFEST_NAME} missing: raw data are checked against it before any stage runs", ctx.raw
+        )
     check_paths(ctx)
     manifest.check_raw(ctx.raw)
     check_parameters(ctx)
     gate = make_gate(ctx)
     check_inputs(ctx, stages, gate)
     ctx.log(f"compendium run: raw={ctx.raw} derived={ctx.derived} reports={ctx.reports}")
-    results = run_stages(ctx, stages, gate)
+    with progress.terminal(len(stages), enabled=progress.wanted(ctx.quiet)):  # bars on a terminal only
+        results = run_stages(ctx, stages, gate)
     if any(v == "ran" for v in results.values()) or not (ctx.derived / manifest.MANIFEST_NAME).is_file():
         manifest.write(ctx.derived)
+    from . import site
+
+    site.build(ctx.reports, ctx.derived, ctx.raw)  # REPORTS/index.html, and the pages' navigation
     return results
 
 
@@ -664,8 +792,18 @@ def verify(ctx: Context) -> manifest.Comparison:
     expected = manifest.read(ctx.derived / manifest.MANIFEST_NAME)
     with tempfile.TemporaryDirectory(prefix="compendium-verify-") as tmp:
         tmp = Path(tmp)
-        fresh = Context(ctx.project, ctx.raw, tmp / "derived", tmp / "reports", ctx.cache, dict(ctx.parameters),
-                        jobs=ctx.jobs, force=True, quiet=ctx.quiet, roster=ctx.roster)
+        fresh = Context(
+            ctx.project,
+            ctx.raw,
+            tmp / "derived",
+            tmp / "reports",
+            ctx.cache,
+            dict(ctx.parameters),
+            jobs=ctx.jobs,
+            force=True,
+            quiet=ctx.quiet,
+            roster=ctx.roster,
+        )
         if not _raw_files(ctx.raw, (PRIVATE_SCREENSHOTS,)):
             # Without the private screenshots the first stage cannot rerun: start from its committed outputs.
             fresh.derived.mkdir(parents=True)

@@ -35,19 +35,48 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from compendium import deid, layout, ocr, pseudonyms, redact, reread
+from compendium import deid, layout, ocr, progress, pseudonyms, redact, reread
 from compendium.errors import InputError
 from compendium.files import read_text
 from compendium.tables import write_csv
 
-POST_COLUMNS = ["post_id", "screenshot_id", "post_index", "depth", "parent_post_id", "thread_id", "author",
-                "badge", "timestamp", "text", "reactions", "replies", "ocr_confidence", "boxes"]
-THREAD_COLUMNS = ["thread_id", "root_post_id", "screenshot_ids", "n_posts", "n_replies", "max_depth",
-                  "n_authors", "reactions"]
-QUALITY_COLUMNS = ["screenshot_id", "posts_expected", "posts_found", "cer", "author_accuracy",
-                   "depth_accuracy", "chrome_lines", "unassigned_lines"]
-LINE_COLUMNS = ["screenshot_id", "line", "x0", "y0", "x1", "y1", "role", "kind", "post_id", "chars",
-                "ocr_confidence"]
+POST_COLUMNS = [
+    "post_id",
+    "screenshot_id",
+    "post_index",
+    "depth",
+    "parent_post_id",
+    "thread_id",
+    "author",
+    "badge",
+    "timestamp",
+    "text",
+    "reactions",
+    "replies",
+    "ocr_confidence",
+    "boxes",
+]
+THREAD_COLUMNS = [
+    "thread_id",
+    "root_post_id",
+    "screenshot_ids",
+    "n_posts",
+    "n_replies",
+    "max_depth",
+    "n_authors",
+    "reactions",
+]
+QUALITY_COLUMNS = [
+    "screenshot_id",
+    "posts_expected",
+    "posts_found",
+    "cer",
+    "author_accuracy",
+    "depth_accuracy",
+    "chrome_lines",
+    "unassigned_lines",
+]
+LINE_COLUMNS = ["screenshot_id", "line", "x0", "y0", "x1", "y1", "role", "kind", "post_id", "chars", "ocr_confidence"]
 REVIEW_COLUMNS = ["post_id", "field", "masked", "original"]
 POST_QUALITY_COLUMNS = ["post_id", "screenshot_id", "post_index", "found", "cer", "author_ok", "depth_ok"]
 TRANSCRIBED_COLUMNS = ["screenshot_id", "post_index", "depth", "author", "timestamp", "text", "reactions"]
@@ -95,8 +124,12 @@ def find_screenshots(screenshot_dir) -> list[Screenshot]:
 
     def add(sid: str, path: Path, where, line=None) -> None:
         if not SAFE_ID.match(sid):
-            raise InputError(f"screenshot id '{sid}' of {path.name} is not usable (letters, digits, '.', '_', '-'; "
-                             "at most 80; give it an id in screenshots.csv)", where, line)
+            raise InputError(
+                f"screenshot id '{sid}' of {path.name} is not usable (letters, digits, '.', '_', '-'; "
+                "at most 80; give it an id in screenshots.csv)",
+                where,
+                line,
+            )
         key = sid.lower()
         if key in seen:
             raise InputError(f"screenshot id '{sid}' of {path.name} is also the id of {seen[key]}", where, line)
@@ -175,7 +208,9 @@ def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_
         ocr.check_header(f)
     if pool is None and (jobs <= 1 or len(files) == 1):
         for a in args:
-            yield _ocr_one(a)
+            page = _ocr_one(a)
+            progress.step("OCR", len(files))  # a bar on the runner's terminal (compendium.progress)
+            yield page
         return
     own = pool is None
     pool = pool or ProcessPoolExecutor(max_workers=min(jobs, len(files)))
@@ -187,7 +222,9 @@ def iter_read(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_
             pending.append(pool.submit(_ocr_one, a))
         while pending:
             # yield before refilling: a consumer that stops here leaves at most 2 x jobs pages read
-            yield pending.popleft().result()
+            page = pending.popleft().result()
+            progress.step("OCR", len(files))
+            yield page
             for a in itertools.islice(todo, 1):
                 pending.append(pool.submit(_ocr_one, a))
     finally:
@@ -200,8 +237,9 @@ def read_all(files: list[Path], engine: str = "rapidocr", jobs: int = 1, cache_d
     return list(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir))
 
 
-def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
-                lines: dict | None = None, on_page=None) -> list[tuple[str, list[dict]]]:
+def parse_pages(
+    results, ids: dict[str, str] | None = None, is_member=None, lines: dict | None = None, on_page=None
+) -> list[tuple[str, list[dict]]]:
     """``(path, words, width)`` of each page, in order -> ``[(screenshot_id, posts)]``, with corpus depths.
 
     ``is_member`` (is this a roster member's name?) is a cue for headers whose separator was not read
@@ -216,8 +254,9 @@ def parse_pages(results, ids: dict[str, str] | None = None, is_member=None,
         posts, page_lines = layout.read_page(words, width, is_member)
         if not posts:
             n = int(words["text"].astype(str).str.strip().astype(bool).sum()) if len(words) else 0
-            raise InputError(f"no readable post in screenshot (OCR read {n} line(s) of text but no "
-                             "'Name · TIME' post header)", path)
+            raise InputError(
+                f"no readable post in screenshot (OCR read {n} line(s) of text but no 'Name · TIME' post header)", path
+            )
         sid = (ids or {}).get(str(path), Path(path).stem)
         pages.append((sid, posts))
         if lines is not None:
@@ -238,10 +277,21 @@ def line_table(page_lines: dict) -> pd.DataFrame:
     rows = []
     for sid, lines in page_lines.items():
         for k, ln in enumerate(lines, 1):
-            rows.append({"screenshot_id": sid, "line": k, "x0": int(ln["x0"]), "y0": int(ln["y0"]),
-                         "x1": int(ln["x1"]), "y1": int(ln["y1"]), "role": ln["role"], "kind": ln["kind"],
-                         "post_id": f"{sid}#{ln['post_index']}" if ln["post_index"] else "",
-                         "chars": len(ln["text"]), "ocr_confidence": round(float(ln["conf"]), 3)})
+            rows.append(
+                {
+                    "screenshot_id": sid,
+                    "line": k,
+                    "x0": int(ln["x0"]),
+                    "y0": int(ln["y0"]),
+                    "x1": int(ln["x1"]),
+                    "y1": int(ln["y1"]),
+                    "role": ln["role"],
+                    "kind": ln["kind"],
+                    "post_id": f"{sid}#{ln['post_index']}" if ln["post_index"] else "",
+                    "chars": len(ln["text"]),
+                    "ocr_confidence": round(float(ln["conf"]), 3),
+                }
+            )
     return pd.DataFrame(rows, columns=LINE_COLUMNS)
 
 
@@ -270,7 +320,7 @@ def _header_name_end(parts: list[dict]) -> int:
     for b in layout.BADGES:
         mm = re.search(rf"[\W_]*{b}[\W_]*$", left, flags=re.IGNORECASE)
         if mm:
-            left = left[:mm.start()]
+            left = left[: mm.start()]
     return len(left.rstrip())
 
 
@@ -338,9 +388,16 @@ def score(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.DataFram
             auth += pseudonyms.match_author(r.author, roster)[0] == g["author"]
             dep += int(r.depth) == int(g["depth"])
         n = len(exp)
-        rows.append({"screenshot_id": sid, "posts_expected": n, "posts_found": len(got),
-                     "cer": round(dist / ref, 6) if ref else 0.0,
-                     "author_accuracy": round(auth / n, 6), "depth_accuracy": round(dep / n, 6)})
+        rows.append(
+            {
+                "screenshot_id": sid,
+                "posts_expected": n,
+                "posts_found": len(got),
+                "cer": round(dist / ref, 6) if ref else 0.0,
+                "author_accuracy": round(auth / n, 6),
+                "depth_accuracy": round(dep / n, 6),
+            }
+        )
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 
@@ -349,7 +406,9 @@ def summarise_quality(quality: pd.DataFrame, transcribed: pd.DataFrame | None = 
     n = quality["posts_expected"].astype(int)
     out = {
         "screenshots": len(quality),
-        "count_exact": round(float((quality["posts_expected"].astype(int) == quality["posts_found"].astype(int)).mean()), 6),
+        "count_exact": round(
+            float((quality["posts_expected"].astype(int) == quality["posts_found"].astype(int)).mean()), 6
+        ),
         "author_accuracy": round(float((quality["author_accuracy"].astype(float) * n).sum() / n.sum()), 6),
         "depth_accuracy": round(float((quality["depth_accuracy"].astype(float) * n).sum() / n.sum()), 6),
     }
@@ -373,23 +432,48 @@ def tabulate(pages: list[tuple[str, list[dict]]], roster, show_originals: bool =
         p["author_raw"] = p["author"]
         pseudo, _ = pseudonyms.match_author(p["author"], roster)
         if pseudo == pseudonyms.UNKNOWN:
-            review.append({"post_id": p["post_id"], "field": "author", "masked": pseudo,
-                           "original": p["author"] if show_originals else _mask(p["author"])})
+            review.append(
+                {
+                    "post_id": p["post_id"],
+                    "field": "author",
+                    "masked": pseudo,
+                    "original": p["author"] if show_originals else _mask(p["author"]),
+                }
+            )
         text, items = pseudonyms.pseudonymise_text(p["text"], roster)
         for it in items:
-            review.append({"post_id": p["post_id"], "field": "mention", "masked": it["masked"],
-                           "original": it["original"] if show_originals else _mask(it["original"])})
-        rows.append({
-            "post_id": p["post_id"], "screenshot_id": p["screenshot_id"], "post_index": p["post_index"],
-            "depth": p["depth"], "parent_post_id": p["parent_post_id"], "thread_id": p["thread_id"],
-            "author": pseudo, "badge": p["badge"], "timestamp": p["timestamp"], "text": text,
-            "reactions": "" if p["reactions"] is None else int(p["reactions"]), "replies": int(p["replies"]),
-            "ocr_confidence": round(float(p["confidence"]), 6),
-            "boxes": json.dumps(p["boxes"], separators=(",", ":")), "text_raw": p["text"],
-        })
-    return {"posts": pd.DataFrame(rows, columns=POST_COLUMNS + ["text_raw"]),
-            "threads": pd.DataFrame(thread_rows, columns=THREAD_COLUMNS),
-            "review": pd.DataFrame(review, columns=REVIEW_COLUMNS)}
+            review.append(
+                {
+                    "post_id": p["post_id"],
+                    "field": "mention",
+                    "masked": it["masked"],
+                    "original": it["original"] if show_originals else _mask(it["original"]),
+                }
+            )
+        rows.append(
+            {
+                "post_id": p["post_id"],
+                "screenshot_id": p["screenshot_id"],
+                "post_index": p["post_index"],
+                "depth": p["depth"],
+                "parent_post_id": p["parent_post_id"],
+                "thread_id": p["thread_id"],
+                "author": pseudo,
+                "badge": p["badge"],
+                "timestamp": p["timestamp"],
+                "text": text,
+                "reactions": "" if p["reactions"] is None else int(p["reactions"]),
+                "replies": int(p["replies"]),
+                "ocr_confidence": round(float(p["confidence"]), 6),
+                "boxes": json.dumps(p["boxes"], separators=(",", ":")),
+                "text_raw": p["text"],
+            }
+        )
+    return {
+        "posts": pd.DataFrame(rows, columns=POST_COLUMNS + ["text_raw"]),
+        "threads": pd.DataFrame(thread_rows, columns=THREAD_COLUMNS),
+        "review": pd.DataFrame(review, columns=REVIEW_COLUMNS),
+    }
 
 
 def _redact_one(task) -> list[dict]:
@@ -414,9 +498,18 @@ def read_transcribed(path) -> pd.DataFrame:
     return transcribed
 
 
-def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine: str = "rapidocr", jobs: int = 1,
-            cache_dir=None, show_originals: bool = False, allow_path=None, reread_mode: str = "boxes"
-            ) -> dict[str, pd.DataFrame]:
+def process(
+    screenshot_dir,
+    roster_path,
+    out_dir,
+    transcribed_path=None,
+    engine: str = "rapidocr",
+    jobs: int = 1,
+    cache_dir=None,
+    show_originals: bool = False,
+    allow_path=None,
+    reread_mode: str = "boxes",
+) -> dict[str, pd.DataFrame]:
     """Run the screenshots stage; see the module docstring. ``allow_path`` is the corpus's reviewed allow-list
     (``deid_allow.yml``), honoured by the redaction of what the gate finds on any line (:func:`gate_boxes`).
     ``reread_mode`` is what the redaction check re-reads (:mod:`compendium.reread`: ``boxes`` or ``page``).
@@ -433,7 +526,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     shots = find_screenshots(screenshot_dir)
     files = [s.path for s in shots]
     ids = {str(s.path): s.screenshot_id for s in shots}
-    roster_table = deid.load_roster(roster_path)       # read once: the pseudonyms and the gate share it
+    roster_table = deid.load_roster(roster_path)  # read once: the pseudonyms and the gate share it
     roster = pseudonyms.roster_from_frame(roster_table, str(roster_path))
     transcribed = read_transcribed(transcribed_path) if transcribed_path is not None else None
     page_lines: dict[str, list] = {}
@@ -445,23 +538,31 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     gate = deid.Gate(roster_table, allow)
     out_dir = Path(out_dir)
     by_path = {str(s.path): s for s in shots}
-    checks: list = []     # (screenshot, hits or a future of them), in page order
+    checks: list = []  # (screenshot, hits or a future of them), in page order
     parallel = jobs > 1 and len(files) > 1
     try:
         with contextlib.ExitStack() as stack:
             pool = ProcessPoolExecutor(max_workers=min(jobs, len(files))) if parallel else None
-            if pool is not None:   # one pool for the OCR, the redaction and its check (models loaded once a worker)
+            if pool is not None:  # one pool for the OCR, the redaction and its check (models loaded once a worker)
                 stack.callback(pool.shutdown, wait=True, cancel_futures=True)
 
             def redact_page(sid, path, words, posts, lines):
                 """Redact a page as soon as it is parsed, while the workers read the next ones."""
                 shot = by_path[str(path)]
-                task = (shot.path, page_boxes(posts, words, roster, gate, lines), reread.redacted_path(out_dir, sid),
-                        gate, engine, reread_mode, cache_dir)
+                task = (
+                    shot.path,
+                    page_boxes(posts, words, roster, gate, lines),
+                    reread.redacted_path(out_dir, sid),
+                    gate,
+                    engine,
+                    reread_mode,
+                    cache_dir,
+                )
                 checks.append((shot, pool.submit(_redact_one, task) if pool is not None else _redact_one(task)))
 
-            results = stack.enter_context(contextlib.closing(
-                iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir, pool=pool)))
+            results = stack.enter_context(
+                contextlib.closing(iter_read(files, engine=engine, jobs=jobs, cache_dir=cache_dir, pool=pool))
+            )
             pages = parse_pages(results, ids, is_member=is_member, lines=page_lines, on_page=redact_page)
             tab = tabulate(pages, roster, show_originals=show_originals)
             found = [(shot, h if isinstance(h, list) else h.result()) for shot, h in checks]
@@ -469,7 +570,7 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
             if hits:
                 raise InputError(reread.describe(shot.screenshot_id, hits), shot.path)
     except BaseException:
-        for shot, _ in checks:   # a redacted image of a failed run is not left behind: it may not be safe
+        for shot, _ in checks:  # a redacted image of a failed run is not left behind: it may not be safe
             reread.redacted_path(out_dir, shot.screenshot_id).unlink(missing_ok=True)
         raise
     posts = tab["posts"]
@@ -489,8 +590,15 @@ def process(screenshot_dir, roster_path, out_dir, transcribed_path=None, engine:
     write_csv(tab["threads"], out_dir / "threads.csv")
     write_csv(quality, out_dir / "ocr_quality.csv")
     write_csv(lines, out_dir / "ocr_lines.csv")
-    return {"posts": posts, "threads": tab["threads"], "ocr_quality": quality, "ocr_lines": lines,
-            "review": tab["review"], "post_quality": post_quality, "act_labels": labels}
+    return {
+        "posts": posts,
+        "threads": tab["threads"],
+        "ocr_quality": quality,
+        "ocr_lines": lines,
+        "review": tab["review"],
+        "post_quality": post_quality,
+        "act_labels": labels,
+    }
 
 
 ACT_LABELS = "act_labels.csv"
@@ -519,13 +627,15 @@ def act_labels(transcribed: pd.DataFrame | None, path=None) -> pd.DataFrame:
         if act not in ACTS:
             raise InputError(f"unknown act {r.act!r} (choose from {', '.join(ACTS)}, or leave it empty)", path, i)
         rows.append((str(r.screenshot_id), int(r.post_index), act))
-    return pd.DataFrame([{"post_id": f"{sid}#{idx}", "act": act} for sid, idx, act in sorted(rows)],
-                        columns=ACT_LABEL_COLUMNS)
+    return pd.DataFrame(
+        [{"post_id": f"{sid}#{idx}", "act": act} for sid, idx, act in sorted(rows)], columns=ACT_LABEL_COLUMNS
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Provenance: the worst-read posts and where they are on the (redacted) screenshot
 # --------------------------------------------------------------------------------------------------
+
 
 def score_posts(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.DataFrame:
     """Per transcribed post: ``post_id, screenshot_id, post_index, found, cer, author_ok, depth_ok``.
@@ -538,9 +648,15 @@ def score_posts(posts: pd.DataFrame, transcribed: pd.DataFrame, roster) -> pd.Da
     for r in transcribed.sort_values(["screenshot_id", "post_index"], kind="mergesort").itertuples(index=False):
         key = (r.screenshot_id, int(r.post_index))
         ref = layout.normalise(r.text)
-        row = {"post_id": f"{r.screenshot_id}#{int(r.post_index)}", "screenshot_id": r.screenshot_id,
-               "post_index": int(r.post_index), "found": key in got.index, "cer": 1.0, "author_ok": False,
-               "depth_ok": False}
+        row = {
+            "post_id": f"{r.screenshot_id}#{int(r.post_index)}",
+            "screenshot_id": r.screenshot_id,
+            "post_index": int(r.post_index),
+            "found": key in got.index,
+            "cer": 1.0,
+            "author_ok": False,
+            "depth_ok": False,
+        }
         if row["found"]:
             g = got.loc[key]
             row["cer"] = round(Levenshtein.distance(layout.normalise(g["text_raw"]), ref) / max(1, len(ref)), 6)
@@ -591,8 +707,12 @@ def worst_posts(posts: pd.DataFrame, post_quality: pd.DataFrame | None = None, n
         for c in ("author_ok", "depth_ok"):
             p[c] = p[c].astype("boolean")
         p["_wrong"] = (~p["author_ok"].fillna(True)).astype(int) + (~p["depth_ok"].fillna(True)).astype(int)
-        p = p.sort_values(["cer", "_wrong", "ocr_confidence", "post_id"], ascending=[False, False, True, True],
-                          kind="mergesort", na_position="last")
+        p = p.sort_values(
+            ["cer", "_wrong", "ocr_confidence", "post_id"],
+            ascending=[False, False, True, True],
+            kind="mergesort",
+            na_position="last",
+        )
     else:
         p["cer"], p["author_ok"], p["depth_ok"] = float("nan"), pd.NA, pd.NA
         p = p.sort_values(["ocr_confidence", "post_id"], kind="mergesort")
@@ -634,8 +754,9 @@ def crop_box(screenshot_id: str, box, redacted_dir):
 
     redacted_dir = Path(redacted_dir)
     if redacted_dir.name != "redacted":
-        raise InputError("crops are taken from the stage's redacted/ folder only, never from the private "
-                         "screenshots", redacted_dir)
+        raise InputError(
+            "crops are taken from the stage's redacted/ folder only, never from the private screenshots", redacted_dir
+        )
     path = redacted_dir / f"{screenshot_id}.png"
     if not path.is_file():
         raise InputError("redacted screenshot not found (run the screenshots stage first)", path)

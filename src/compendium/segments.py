@@ -25,8 +25,21 @@ from .errors import InputError
 from .transcripts import Source
 
 UNITS = ("sentence", "line", "turn")
-SEGMENT_COLUMNS = ["segment_id", "source_id", "source_type", "turn", "speaker", "speaker_role", "participant",
-                   "year_of_study", "witi_role", "start", "end", "n_words", "text"]
+SEGMENT_COLUMNS = [
+    "segment_id",
+    "source_id",
+    "source_type",
+    "turn",
+    "speaker",
+    "speaker_role",
+    "participant",
+    "year_of_study",
+    "witi_role",
+    "start",
+    "end",
+    "n_words",
+    "text",
+]
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,8 +51,11 @@ def make_nlp(model: str | None = None):
         try:
             nlp = spacy.load(model)
         except OSError:
-            raise InputError(f"spaCy pipeline '{model}' is not installed (leave spacy_model empty for the "
-                             "default blank English pipeline)", "parameter spacy_model") from None
+            raise InputError(
+                f"spaCy pipeline '{model}' is not installed (leave spacy_model empty for the "
+                "default blank English pipeline)",
+                "parameter spacy_model",
+            ) from None
         if not (nlp.has_pipe("parser") or nlp.has_pipe("senter") or nlp.has_pipe("sentencizer")):
             nlp.add_pipe("sentencizer")
         return nlp
@@ -99,7 +115,7 @@ def whole_units(line: str, starts: list[int]) -> list[int]:
     for b in sorted(set(starts)):
         for i, j in spans:
             annotation = bool(ANNOTATION.match(line, i))
-            if i < b < j:   # the sentencizer cut inside: after an annotation, before a placeholder
+            if i < b < j:  # the sentencizer cut inside: after an annotation, before a placeholder
                 b = j if annotation else i
             elif b == i and out and annotation:
                 b = j
@@ -112,8 +128,9 @@ def whole_units(line: str, starts: list[int]) -> list[int]:
     return out
 
 
-def segment(sources: list[Source], participants: pd.DataFrame | None = None, unit: str = "sentence",
-            model: str | None = None) -> pd.DataFrame:
+def segment(
+    sources: list[Source], participants: pd.DataFrame | None = None, unit: str = "sentence", model: str | None = None
+) -> pd.DataFrame:
     """One row per unit of analysis across all sources (columns :data:`SEGMENT_COLUMNS`)."""
     if unit not in UNITS:
         raise InputError(f"unit must be one of {', '.join(UNITS)}, not '{unit}'", "parameter unit")
@@ -121,8 +138,11 @@ def segment(sources: list[Source], participants: pd.DataFrame | None = None, uni
     attrs = {}
     if participants is not None and len(participants):
         if "pseudonym" not in participants.columns:
-            raise InputError("participants table has no 'pseudonym' column (read it with "
-                             "compendium.participants.load_participants)", "participants.csv", 1)
+            raise InputError(
+                "participants table has no 'pseudonym' column (read it with compendium.participants.load_participants)",
+                "participants.csv",
+                1,
+            )
         attrs = participants.set_index("pseudonym").to_dict("index")
     rows = []
     for src in sources:
@@ -139,21 +159,23 @@ def segment(sources: list[Source], participants: pd.DataFrame | None = None, uni
             for start, end in _spans(src.turn_text(turn), turn.start, unit, nlp):
                 n += 1
                 text = src.text[start:end]
-                rows.append({
-                    "segment_id": f"{src.source_id}:{n:04d}",
-                    "source_id": src.source_id,
-                    "source_type": src.source_type,
-                    "turn": turn.index + 1,
-                    "speaker": turn.speaker,
-                    "speaker_role": role,
-                    "participant": participant,
-                    "year_of_study": str(pa.get("year_of_study", "")) if role == "participant" else "",
-                    "witi_role": str(pa.get("witi_role", "")) if role == "participant" else "",
-                    "start": start,
-                    "end": end,
-                    "n_words": len(text.split()),
-                    "text": text,
-                })
+                rows.append(
+                    {
+                        "segment_id": f"{src.source_id}:{n:04d}",
+                        "source_id": src.source_id,
+                        "source_type": src.source_type,
+                        "turn": turn.index + 1,
+                        "speaker": turn.speaker,
+                        "speaker_role": role,
+                        "participant": participant,
+                        "year_of_study": str(pa.get("year_of_study", "")) if role == "participant" else "",
+                        "witi_role": str(pa.get("witi_role", "")) if role == "participant" else "",
+                        "start": start,
+                        "end": end,
+                        "n_words": len(text.split()),
+                        "text": text,
+                    }
+                )
     return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
 
 
@@ -161,5 +183,5 @@ def check_offsets(segments: pd.DataFrame, sources: list[Source]) -> None:
     """Raise if any segment's text differs from ``source.text[start:end]`` (the offset contract)."""
     texts = {s.source_id: s.text for s in sources}
     for row in segments.itertuples():
-        if texts[row.source_id][int(row.start):int(row.end)] != row.text:
+        if texts[row.source_id][int(row.start) : int(row.end)] != row.text:
             raise AssertionError(f"offset mismatch in {row.segment_id}")

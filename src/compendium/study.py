@@ -113,13 +113,27 @@ def _node_at(node, parts):
     return node, line
 
 
-_TYPES = {"string": "text", "object": "a mapping (key: value)", "array": "a list", "boolean": "true or false",
-          "integer": "a whole number", "number": "a number", "null": "empty"}
+_TYPES = {
+    "string": "text",
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "empty",
+}
 
 
 # what a YAML value is, in words (bool before int: True is an int in Python)
-_KINDS = ((bool, "true/false"), (str, "text"), (dict, "a mapping"), (list, "a list"), (int, "a whole number"),
-          (float, "a number"), (type(None), "empty"))
+_KINDS = (
+    (bool, "true/false"),
+    (str, "text"),
+    (dict, "a mapping"),
+    (list, "a list"),
+    (int, "a whole number"),
+    (float, "a number"),
+    (type(None), "empty"),
+)
 
 
 def _kind(value) -> str:
@@ -144,8 +158,10 @@ def _message(err) -> tuple[str, list]:
     where = key_path(parts)
     v = err.validator
     if v == "required":
-        missing = next((k for k in err.validator_value if not isinstance(err.instance, dict) or k not in
-                        err.instance), err.validator_value[0])
+        missing = next(
+            (k for k in err.validator_value if not isinstance(err.instance, dict) or k not in err.instance),
+            err.validator_value[0],
+        )
         full = key_path(parts + [missing])
         why = " (synthetic is true)" if missing == "synthetic_notice" else ""
         return f"missing required key '{full}'{why}", parts
@@ -195,11 +211,14 @@ def load_study(path: str | Path) -> dict:
     text = files.read_text(path, "study description (study.yml)")
     data, node = _parse(text, path)
     if data is None:
-        raise InputError("empty file: expected the study facts (title, design, setting, dates, team, reflexivity, "
-                         "sampling, ethics)", path)
+        raise InputError(
+            "empty file: expected the study facts (title, design, setting, dates, team, reflexivity, sampling, ethics)",
+            path,
+        )
     if not isinstance(data, dict):
-        raise InputError(f"expected a mapping of study facts (key: value), found {_kind(data)}", path,
-                         node.start_mark.line + 1)
+        raise InputError(
+            f"expected a mapping of study facts (key: value), found {_kind(data)}", path, node.start_mark.line + 1
+        )
     _duplicate_keys(node, path)
     data = _dates_to_text(data)
     validate(data, node, path)

@@ -65,14 +65,25 @@ def _scaled_transcript(text: str, pseudonym: str, k: int) -> str:
 def _quote_offsets(text: str, quote: str, where: str) -> tuple[int, int]:
     i = text.find(quote)
     if i < 0 or text.find(quote, i + 1) >= 0:
-        raise InputError("coded quote must occur exactly once " + ("(not found)" if i < 0 else "(found twice)")
-                         + f": {quote[:40]!r}", where)
+        raise InputError(
+            "coded quote must occur exactly once "
+            + ("(not found)" if i < 0 else "(found twice)")
+            + f": {quote[:40]!r}",
+            where,
+        )
     return i, i + len(quote)
 
 
 def roster_frame(members: list[dict]) -> pd.DataFrame:
-    rows = [{"pseudonym": m["pseudonym"], "display_name": m["display_name"], "handle": m["handle"],
-             "aliases": ";".join(m.get("aliases") or [])} for m in members]
+    rows = [
+        {
+            "pseudonym": m["pseudonym"],
+            "display_name": m["display_name"],
+            "handle": m["handle"],
+            "aliases": ";".join(m.get("aliases") or []),
+        }
+        for m in members
+    ]
     return pd.DataFrame(rows, columns=["pseudonym", "display_name", "handle", "aliases"])
 
 
@@ -102,19 +113,36 @@ def _post_codes(threads: list[dict]) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def coder_a(texts: dict[str, str], sidecars: dict[str, list[dict]], post_rows: pd.DataFrame,
-            post_codes: dict) -> pd.DataFrame:
+def coder_a(
+    texts: dict[str, str], sidecars: dict[str, list[dict]], post_rows: pd.DataFrame, post_codes: dict
+) -> pd.DataFrame:
     rows = []
     for sid in sorted(sidecars):
         for entry in sidecars[sid]:
             start, end = _quote_offsets(texts[sid], entry["quote"], f"synthdata sidecar of {sid}")
             for code in entry["codes"]:
-                rows.append({"coder": "A", "source_id": sid, "start": start, "end": end, "code_id": code,
-                             "memo": entry.get("memo", "") or ""})
+                rows.append(
+                    {
+                        "coder": "A",
+                        "source_id": sid,
+                        "start": start,
+                        "end": end,
+                        "code_id": code,
+                        "memo": entry.get("memo", "") or "",
+                    }
+                )
     for r in post_rows.itertuples():
         for code in post_codes.get((r.thread_id, r.bank_post), []):
-            rows.append({"coder": "A", "source_id": f"{r.screenshot_id}#{r.post_index}", "start": "", "end": "",
-                         "code_id": code, "memo": ""})
+            rows.append(
+                {
+                    "coder": "A",
+                    "source_id": f"{r.screenshot_id}#{r.post_index}",
+                    "start": "",
+                    "end": "",
+                    "code_id": code,
+                    "memo": "",
+                }
+            )
     return pd.DataFrame(rows, columns=CODING_COLUMNS)
 
 
@@ -127,7 +155,7 @@ def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
     ls += m.end() if m else 0
     before = [b.end() for b in re.finditer(r"[.?!][\])]?\s+", text[ls:start])]
     s = ls + before[-1] if before else ls
-    after = re.search(r"[.?!][\])]?(?=\s|$)", text[end - 1:le]) if end > ls else None
+    after = re.search(r"[.?!][\])]?(?=\s|$)", text[end - 1 : le]) if end > ls else None
     e = end - 1 + after.end() if after else le
     return min(s, start), max(e, end)
 
@@ -157,20 +185,36 @@ def coder_b(a: pd.DataFrame, texts: dict[str, str], source_types: dict[str, str]
         start, end = r.start, r.end
         if r.start != "":
             start, end = _sentence_span(texts[r.source_id], int(r.start), int(r.end))
-        rows.append({"coder": "B", "source_id": r.source_id, "start": start, "end": end, "code_id": code,
-                     "memo": memo})
+        rows.append({"coder": "B", "source_id": r.source_id, "start": start, "end": end, "code_id": code, "memo": memo})
         if r.code_id == "EXPLAIN" and rng.random() < 0.5:
-            rows.append({"coder": "B", "source_id": r.source_id, "start": start, "end": end,
-                         "code_id": "ROLE-FLUID", "memo": "explaining as a shift of role"})
+            rows.append(
+                {
+                    "coder": "B",
+                    "source_id": r.source_id,
+                    "start": start,
+                    "end": end,
+                    "code_id": "ROLE-FLUID",
+                    "memo": "explaining as a shift of role",
+                }
+            )
         if r.code_id == "SAFE" and rng.random() < 0.3:
-            rows.append({"coder": "B", "source_id": r.source_id, "start": start, "end": end, "code_id": "ANXIETY",
-                         "memo": "reads the fear behind the safety"})
+            rows.append(
+                {
+                    "coder": "B",
+                    "source_id": r.source_id,
+                    "start": start,
+                    "end": end,
+                    "code_id": "ANXIETY",
+                    "memo": "reads the fear behind the safety",
+                }
+            )
     df = pd.DataFrame(rows, columns=CODING_COLUMNS)
     return df.drop_duplicates(subset=["source_id", "start", "end", "code_id"], keep="first")
 
 
-def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan: dict,
-               source_types: dict[str, str]) -> dict[int, pd.DataFrame]:
+def first_pass(
+    a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan: dict, source_types: dict[str, str]
+) -> dict[int, pd.DataFrame]:
     """Coder A's first pass of every source, by round (``{round: coding rows}``): the round that first lists the
     source in its ``sources`` codes it with the codes that existed then (``synthdata/first_pass.yml``). Within a
     round, interviews are coded in date order, and an inductive code exists from the source where it was first
@@ -206,9 +250,11 @@ def first_pass(a: pd.DataFrame, history: list[dict], dates: dict[str, str], plan
 
 
 def _sort_coding(df: pd.DataFrame) -> pd.DataFrame:
-    key = df.assign(_s=pd.to_numeric(df["start"], errors="coerce").fillna(-1),
-                    _p=df["source_id"].str.extract(r"#(\d+)$")[0].astype(float).fillna(0),
-                    _b=df["source_id"].str.split("#").str[0])
+    key = df.assign(
+        _s=pd.to_numeric(df["start"], errors="coerce").fillna(-1),
+        _p=df["source_id"].str.extract(r"#(\d+)$")[0].astype(float).fillna(0),
+        _b=df["source_id"].str.split("#").str[0],
+    )
     key = key.sort_values(["_b", "_p", "_s", "end", "code_id"], kind="mergesort")
     return key[CODING_COLUMNS].reset_index(drop=True)
 
@@ -288,8 +334,7 @@ def build(out: Path, seed: int = DEFAULT_SEED, scale: int = 1, scenario: str = "
     private = out / "private"
     (private / "screenshots").mkdir(parents=True)
     write_csv(roster_frame(members), private / "roster.csv")
-    rows = render.write_screenshots(private / "screenshots", members, threads, seed=seed,
-                                    n_pages=N_SCREENSHOTS * scale)
+    rows = render.write_screenshots(private / "screenshots", members, threads, seed=seed, n_pages=N_SCREENSHOTS * scale)
     write_csv(rows.drop(columns=["thread_id", "bank_post"]), private / "screenshots" / "transcribed.csv")
     for sid in rows["screenshot_id"].unique():
         types[sid] = "screenshot"

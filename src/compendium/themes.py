@@ -23,19 +23,20 @@ from compendium.codebook import Codebook
 from compendium.coding import document_of, natural_key, sort_naturally
 
 
-def _with_units(consensus_df: pd.DataFrame, codebook: Codebook,
-                unit_tab: pd.DataFrame) -> pd.DataFrame:
+def _with_units(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFrame) -> pd.DataFrame:
     theme_of = codebook.code_theme()
     df = consensus_df[["unit_id", "code_id"]].drop_duplicates().copy()
     df["theme"] = df["code_id"].map(theme_of)
     df = df.dropna(subset=["theme"])
-    cols = [c for c in ("unit_id", "unit_type", "source_id", "source_type", "speaker",
-                        "speaker_role", "participant", "text") if c in unit_tab.columns]
+    cols = [
+        c
+        for c in ("unit_id", "unit_type", "source_id", "source_type", "speaker", "speaker_role", "participant", "text")
+        if c in unit_tab.columns
+    ]
     return df.merge(unit_tab[cols], on="unit_id", how="left")
 
 
-def prevalence(consensus_df: pd.DataFrame, codebook: Codebook,
-               unit_tab: pd.DataFrame) -> pd.DataFrame:
+def prevalence(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFrame) -> pd.DataFrame:
     """themes.csv: per theme its codes and how far it runs through the data.
 
     Columns: theme, label, n_codes (codes in the codebook), n_codes_applied, n_units (units with
@@ -49,28 +50,56 @@ def prevalence(consensus_df: pd.DataFrame, codebook: Codebook,
     for theme in codebook.themes.itertuples(index=False):
         g = df[df["theme"] == theme.id]
         parts = set(g["participant"].fillna("")) - {""}
-        rows.append({
-            "theme": theme.id,
-            "label": theme.label,
-            "n_codes": int((codebook.codes["theme"] == theme.id).sum()),
-            "n_codes_applied": int(g["code_id"].nunique()),
-            "n_units": int(g["unit_id"].nunique()),
-            "n_sources": int(g["source_id"].dropna().nunique()),
-            "n_participants": len(parts),
-            "share_participants": len(parts) / len(all_participants) if all_participants
-            else np.nan,
-        })
-    return pd.DataFrame(rows, columns=["theme", "label", "n_codes", "n_codes_applied", "n_units",
-                                       "n_sources", "n_participants", "share_participants"])
+        rows.append(
+            {
+                "theme": theme.id,
+                "label": theme.label,
+                "n_codes": int((codebook.codes["theme"] == theme.id).sum()),
+                "n_codes_applied": int(g["code_id"].nunique()),
+                "n_units": int(g["unit_id"].nunique()),
+                "n_sources": int(g["source_id"].dropna().nunique()),
+                "n_participants": len(parts),
+                "share_participants": len(parts) / len(all_participants) if all_participants else np.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "theme",
+            "label",
+            "n_codes",
+            "n_codes_applied",
+            "n_units",
+            "n_sources",
+            "n_participants",
+            "share_participants",
+        ],
+    )
 
 
-QUOTE_COLUMNS = ["theme", "rank", "codes", "unit_id", "source_id", "source_type", "speaker", "participant",
-                 "text", "speaker_role", "text_source", "start", "end", "screenshot_id", "post_id", "box"]
+QUOTE_COLUMNS = [
+    "theme",
+    "rank",
+    "codes",
+    "unit_id",
+    "source_id",
+    "source_type",
+    "speaker",
+    "participant",
+    "text",
+    "speaker_role",
+    "text_source",
+    "start",
+    "end",
+    "screenshot_id",
+    "post_id",
+    "box",
+]
 
 # Source kinds in order of preference: participants' own words, members' posts, the observer's field notes.
 KIND_ORDER = {"interview": 0, "post": 1, "fieldnote": 2}
-FIELDNOTE_FROM_ROUND = 2    # the field notes' one place comes at the end of the second round
-MAX_FIELDNOTES = 1          # field-note passages per theme while anything else is eligible
+FIELDNOTE_FROM_ROUND = 2  # the field notes' one place comes at the end of the second round
+MAX_FIELDNOTES = 1  # field-note passages per theme while anything else is eligible
 
 
 def post_box(boxes) -> str:
@@ -95,26 +124,34 @@ def verified_posts(post_quality: pd.DataFrame | None) -> set[str]:
 
 def _candidates(g: pd.DataFrame, per_theme: int, min_chars: int, verified: set[str]) -> pd.DataFrame:
     """A theme's eligible quotes, one row per unit, ranked within its source kind (see :func:`quotes`)."""
-    agg = (g.groupby("unit_id")
-           .agg(codes=("code_id", lambda s: ";".join(sorted(set(s), key=natural_key))),
-                n=("code_id", "nunique"),
-                source_id=("source_id", "first"), source_type=("source_type", "first"),
-                speaker=("speaker", "first"), speaker_role=("speaker_role", "first"),
-                participant=("participant", "first"), text=("text", "first"))
-           .reset_index()
-           .fillna(""))
+    agg = (
+        g.groupby("unit_id")
+        .agg(
+            codes=("code_id", lambda s: ";".join(sorted(set(s), key=natural_key))),
+            n=("code_id", "nunique"),
+            source_id=("source_id", "first"),
+            source_type=("source_type", "first"),
+            speaker=("speaker", "first"),
+            speaker_role=("speaker_role", "first"),
+            participant=("participant", "first"),
+            text=("text", "first"),
+        )
+        .reset_index()
+        .fillna("")
+    )
     agg["length"] = agg["text"].astype(str).str.len()
     long_enough = agg[agg["length"] >= min_chars]
     if len(long_enough) >= per_theme:
         agg = long_enough
     is_post = agg["source_type"] == "post"
     agg["verified"] = is_post & agg["unit_id"].isin(verified)
-    if agg["verified"].any():   # never OCR-flagged post text when a verified post is eligible
+    if agg["verified"].any():  # never OCR-flagged post text when a verified post is eligible
         agg = agg[~is_post | agg["verified"]]
-    agg = agg.assign(kind=agg["source_type"].map(KIND_ORDER).fillna(len(KIND_ORDER)).astype(int),
-                     voice=[p or s or src for p, s, src in zip(agg["participant"], agg["speaker"],
-                                                               agg["source_id"])],
-                     _k=agg["unit_id"].map(natural_key))
+    agg = agg.assign(
+        kind=agg["source_type"].map(KIND_ORDER).fillna(len(KIND_ORDER)).astype(int),
+        voice=[p or s or src for p, s, src in zip(agg["participant"], agg["speaker"], agg["source_id"])],
+        _k=agg["unit_id"].map(natural_key),
+    )
     agg = agg.sort_values(["n", "length", "_k"], ascending=[False, False, True], kind="stable")
     return agg.reset_index(drop=True)
 
@@ -129,7 +166,7 @@ def pick(cands: pd.DataFrame, per_theme: int) -> list[int]:
     """
     fieldnote = KIND_ORDER["fieldnote"]
     kinds, voices = cands["kind"].tolist(), cands["voice"].tolist()
-    left = list(range(len(cands)))   # already in rank order within each kind
+    left = list(range(len(cands)))  # already in rank order within each kind
     chosen: list[int] = []
     voice_uses: dict[str, int] = {}
     kind_uses: dict[int, int] = {}
@@ -137,8 +174,7 @@ def pick(cands: pd.DataFrame, per_theme: int) -> list[int]:
     def key(i: int) -> tuple:
         k = kinds[i]
         rnd = kind_uses.get(k, 0) + (FIELDNOTE_FROM_ROUND - 1 if k == fieldnote else 0)
-        return (k == fieldnote and kind_uses.get(k, 0) >= MAX_FIELDNOTES, voice_uses.get(voices[i], 0),
-                rnd, k, i)
+        return (k == fieldnote and kind_uses.get(k, 0) >= MAX_FIELDNOTES, voice_uses.get(voices[i], 0), rnd, k, i)
 
     while left and len(chosen) < per_theme:
         best = min(left, key=key)
@@ -149,9 +185,17 @@ def pick(cands: pd.DataFrame, per_theme: int) -> list[int]:
     return chosen
 
 
-def quotes(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFrame,
-           per_theme: int = 5, min_chars: int = 40, *, segments: pd.DataFrame | None = None,
-           posts: pd.DataFrame | None = None, post_quality: pd.DataFrame | None = None) -> pd.DataFrame:
+def quotes(
+    consensus_df: pd.DataFrame,
+    codebook: Codebook,
+    unit_tab: pd.DataFrame,
+    per_theme: int = 5,
+    min_chars: int = 40,
+    *,
+    segments: pd.DataFrame | None = None,
+    posts: pd.DataFrame | None = None,
+    post_quality: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """theme_quotes.csv: up to ``per_theme`` exemplar units per theme, chosen by a stated, deterministic rule.
 
     **Candidates** are units with a code of the theme, in participants' words (interview turns of the
@@ -194,8 +238,9 @@ def quotes(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFram
     verified = verified_posts(post_quality)
     offsets: dict[str, tuple[int, int]] = {}
     if segments is not None and len(segments):
-        offsets = {str(s): (int(a), int(b)) for s, a, b in
-                   zip(segments["segment_id"], segments["start"], segments["end"])}
+        offsets = {
+            str(s): (int(a), int(b)) for s, a, b in zip(segments["segment_id"], segments["start"], segments["end"])
+        }
     post_rows: dict[str, dict] = {}
     if posts is not None and len(posts):
         post_rows = {str(r["post_id"]): r for r in posts.fillna("").to_dict("records")}
@@ -207,16 +252,32 @@ def quotes(consensus_df: pd.DataFrame, codebook: Codebook, unit_tab: pd.DataFram
         cands = _candidates(g, per_theme, min_chars, verified)
         for rank, i in enumerate(pick(cands, per_theme), start=1):
             rec = cands.iloc[i]
-            row = {"theme": theme.id, "rank": rank, "codes": rec["codes"], "unit_id": rec["unit_id"],
-                   "source_id": rec["source_id"], "source_type": rec["source_type"],
-                   "speaker": rec["speaker"], "participant": rec["participant"], "text": rec["text"],
-                   "speaker_role": rec["speaker_role"], "text_source": "", "start": "", "end": "",
-                   "screenshot_id": "", "post_id": "", "box": ""}
+            row = {
+                "theme": theme.id,
+                "rank": rank,
+                "codes": rec["codes"],
+                "unit_id": rec["unit_id"],
+                "source_id": rec["source_id"],
+                "source_type": rec["source_type"],
+                "speaker": rec["speaker"],
+                "participant": rec["participant"],
+                "text": rec["text"],
+                "speaker_role": rec["speaker_role"],
+                "text_source": "",
+                "start": "",
+                "end": "",
+                "screenshot_id": "",
+                "post_id": "",
+                "box": "",
+            }
             if rec["source_type"] == "post":
                 post = post_rows.get(rec["unit_id"], {})
-                row.update(text_source="verified" if rec["verified"] else "ocr",
-                           screenshot_id=str(post.get("screenshot_id", "")) or document_of(rec["unit_id"]),
-                           post_id=rec["unit_id"], box=post_box(post.get("boxes", "")))
+                row.update(
+                    text_source="verified" if rec["verified"] else "ocr",
+                    screenshot_id=str(post.get("screenshot_id", "")) or document_of(rec["unit_id"]),
+                    post_id=rec["unit_id"],
+                    box=post_box(post.get("boxes", "")),
+                )
                 if post:
                     row["text"] = str(post["text"])
             else:
@@ -240,8 +301,9 @@ def cooccurrence(consensus_df: pd.DataFrame) -> pd.DataFrame:
     for _, codes in df.groupby("unit_id")["code_id"]:
         for a, b in combinations(sorted(set(codes), key=natural_key), 2):
             pair_counts[(a, b)] = pair_counts.get((a, b), 0) + 1
-    rows = [{"code_a": a, "code_b": b, "n_units": n,
-             "jaccard": n / len(units_of[a] | units_of[b])}
-            for (a, b), n in pair_counts.items()]
+    rows = [
+        {"code_a": a, "code_b": b, "n_units": n, "jaccard": n / len(units_of[a] | units_of[b])}
+        for (a, b), n in pair_counts.items()
+    ]
     out = pd.DataFrame(rows, columns=["code_a", "code_b", "n_units", "jaccard"])
     return sort_naturally(out, ["code_a", "code_b"])

@@ -60,7 +60,7 @@ class Source:
     turns: list[Turn] = field(default_factory=list)
 
     def turn_text(self, turn: Turn) -> str:
-        return self.text[turn.start:turn.end]
+        return self.text[turn.start : turn.end]
 
 
 def normalise(text: str) -> str:
@@ -125,24 +125,48 @@ def parse_transcript(text: str, source_id: str, path: str | Path | None = None) 
             if label not in INTERVIEWER_LABELS and label != participant:
                 from .participants import mask  # a front matter's participant is shown masked unless a pseudonym
 
-                raise InputError(f"speaker '{label}' is neither the interviewer nor the participant "
-                                 f"{mask(participant)}", path, lineno)
+                raise InputError(
+                    f"speaker '{label}' is neither the interviewer nor the participant {mask(participant)}",
+                    path,
+                    lineno,
+                )
             if current:
-                turns.append(Turn(len(turns), current["speaker"], current["start"],
-                                  _rstrip_end(text, current["start"], current["end"]), current["line"]))
+                turns.append(
+                    Turn(
+                        len(turns),
+                        current["speaker"],
+                        current["start"],
+                        _rstrip_end(text, current["start"], current["end"]),
+                        current["line"],
+                    )
+                )
             speaker = "Interviewer" if label in INTERVIEWER_LABELS else label
             current = {"speaker": speaker, "start": ls + m.end(), "end": le, "line": lineno}
         elif line.strip():
             if current is None:
-                raise InputError("text before the first speaker turn (a turn starts with "
-                                 "'Interviewer:' or the participant's pseudonym and a colon)", path, lineno)
+                raise InputError(
+                    "text before the first speaker turn (a turn starts with "
+                    "'Interviewer:' or the participant's pseudonym and a colon)",
+                    path,
+                    lineno,
+                )
             current["end"] = le
     if current:
-        turns.append(Turn(len(turns), current["speaker"], current["start"],
-                          _rstrip_end(text, current["start"], current["end"]), current["line"]))
+        turns.append(
+            Turn(
+                len(turns),
+                current["speaker"],
+                current["start"],
+                _rstrip_end(text, current["start"], current["end"]),
+                current["line"],
+            )
+        )
     if not turns:
-        raise InputError("no speaker turns found (a turn starts with 'Interviewer:' or the participant's "
-                         "pseudonym and a colon at the beginning of a line)", path)
+        raise InputError(
+            "no speaker turns found (a turn starts with 'Interviewer:' or the participant's "
+            "pseudonym and a colon at the beginning of a line)",
+            path,
+        )
     meta.setdefault("participant", participant)
     return Source(source_id, "interview", text, meta, turns)
 
