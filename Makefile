@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: reproduce test lab install install-test qc-env verify check-python constraints clean
+.PHONY: reproduce test test-try-this lab install install-test qc-env verify check-python constraints clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null || \
@@ -57,6 +57,10 @@ verify: install
 
 test: install-test qc-env
 	$(BIN)/python -m pytest
+
+# every notebook's "try this" suggestion, run as written on /tmp copies (about 5 minutes; CI runs it as its own job)
+test-try-this: install-test
+	$(BIN)/python -m pytest -m tryit tests/test_try_this.py
 
 lab: install
 	$(BIN)/python -m jupyter lab notebooks/

@@ -34,3 +34,16 @@ def one_line_exit_2(r, *needles) -> str:
     for n in needles:
         assert n in lines[0], lines[0]
     return lines[0]
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory):
+    """One full cold run of the committed corpus (empty derived, reports and OCR cache), shared by the tests that
+    need executed outputs: ``(folder, CompletedProcess)``; the folder holds ``derived/``, ``reports/``, ``cache/``.
+    Tests must not change what is in it."""
+    tmp = tmp_path_factory.mktemp("run")
+    r = compendium(
+        "run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache", "--jobs", "2"
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    return tmp, r

@@ -12,16 +12,6 @@ from conftest import DERIVED, RAW, compendium
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("run")
-    r = compendium(
-        "run", "--derived", tmp / "derived", "--reports", tmp / "reports", "--cache", tmp / "cache", "--jobs", "2"
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    return tmp, r
-
-
 def test_full_cold_run_reproduces_committed_outputs_byte_for_byte(full_run):
     tmp, _ = full_run
     expected = manifest.read(DERIVED / manifest.MANIFEST_NAME)

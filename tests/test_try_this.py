@@ -35,7 +35,9 @@ import pytest
 
 from conftest import DERIVED, RAW, ROOT, compendium
 
-pytestmark = pytest.mark.slow
+# About 5 minutes of pipeline runs: kept out of `make test` (the CI budget) and run by `make test-try-this` and
+# the workflow's try-this job.
+pytestmark = [pytest.mark.slow, pytest.mark.tryit]
 
 NOTEBOOKS = ROOT / "notebooks"
 
