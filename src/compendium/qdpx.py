@@ -401,19 +401,12 @@ def export(
     codebook: Codebook,
     sources: Mapping[str, str],
     codings: pd.DataFrame,
-    users: Mapping[str, str] | Iterable[str] | None = None,
-    posts: pd.DataFrame | None = None,
-    name: str = "WITI research compendium",
-    participants: pd.DataFrame | None = None,
-    pictures: Mapping[str, bytes] | None = None,
-    created: str | None = None,
-    pages: str = "picture",
-    themes_as_codes: bool = False,
+    **options,
 ) -> Path:
     """Write a ``.qdpx`` project; the same inputs always give the same bytes.
 
     ``sources``: ``{source_id: normalised text}`` of transcripts and field notes; ``codings``: coding-file rows
-    (:func:`compendium.coding.load`); ``users``: ``{coder: display name}`` or coder ids (default: the coders in
+    (:func:`compendium.coding.load`); ``options``, the keyword arguments of :func:`project_xml`: ``users``: ``{coder: display name}`` or coder ids (default: the coders in
     ``codings``, shown as ``Coder A``); ``posts``: ``posts.csv`` rows, needed when ``codings`` has post codings;
     ``participants``: the participants table (cases and variables); ``pictures``: ``{screenshot_id: PNG bytes}``
     of the redacted screenshots; ``created``: the project's date (``YYYY-MM-DD``, never the clock);
@@ -421,9 +414,7 @@ def export(
     ``text`` (every page is a ``TextSource`` built from its posts' text, for tools that read only text);
     ``themes_as_codes``: also write each theme as a top-level, non-codable code holding its codes.
     """
-    xml, files = project_xml(
-        codebook, sources, codings, users, posts, name, participants, pictures, created, pages, themes_as_codes
-    )
+    xml, files = project_xml(codebook, sources, codings, **options)
     entries = {"project.qde": xml, **files}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:

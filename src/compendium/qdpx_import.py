@@ -77,6 +77,7 @@ DOCUMENT_EXTENSIONS = (
     ".tiff",
 )
 GUID_RE = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
+SELECTION_OF = {"TextSource": "PlainTextSelection", "PictureSource": "PictureSelection"}
 SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 SOURCES_COLUMNS = ["guid", "kind", "name", "source_id", "rule", "matched", "selections", "imported"]
@@ -298,7 +299,7 @@ def _selections(
     project, src, kind: str, sid: str, users: dict[str, str], code_of: dict[str, str], text_length: int | None, warn
 ) -> list[dict]:
     rows = []
-    tag = "PlainTextSelection" if kind == "TextSource" else "PictureSelection"
+    tag = SELECTION_OF[kind]
     for sel in src.findall(q(tag)):  # a picture's TextDescription carries no codings of its own here
         post_id = qdpx.post_of_selection((sel.get("name") or "").strip())
         post = post_id is not None
@@ -387,12 +388,12 @@ def _sources(project, users, code_of, known: set[str] | None, warn):
             raise project.error(f"two sources would both be named {sid}", src)
         seen[sid] = gid
         selections, imported = 0, []
-        if kind in ("TextSource", "PictureSource"):
+        if kind in SELECTION_OF:
             text = _source_text(project, src) if kind == "TextSource" else None
             imported = _selections(
                 project, src, kind, sid, users, code_of, len(text) if text is not None else None, warn
             )
-            selections = len(src.findall(q("PlainTextSelection" if kind == "TextSource" else "PictureSelection")))
+            selections = len(src.findall(q(SELECTION_OF[kind])))
         elif any(child.tag.endswith("Selection") for child in src):
             warn(
                 project.error(
