@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from compendium import runner
+from compendium import progress, runner
 from compendium.errors import InputError
 
 
@@ -29,16 +29,25 @@ def test_upstream_follows_the_files_each_stage_reads():
 class FakeStages:
     """Stands in for run_stage: each stage sleeps a little; the log says when each started and ended."""
 
-    def __init__(self, seconds=None, fail=None):
+    def __init__(self, seconds=None, fail=None, steps=None):
         self.seconds = seconds or {}
         self.fail = fail
+        self.steps = steps or {}  # stage -> (steps written at once, of a total), as the OCR writes pages read
         self.events: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, ctx, stage, gate, warm=None, plan=None):
+    def __call__(self, ctx, stage, gate, warm=None, plan=None, staging=None):
         with self.lock:
             self.events.append(("start", stage.name))
+        if stage.name in self.steps:
+            assert staging is not None, "a pooled stage gets its staging folders from the scheduler"
+            done, total = self.steps[stage.name]
+            for _ in range(done):
+                with open(staging.env[progress.ENV], "a") as f:
+                    f.write(f"OCR\t{total}\tpages\n")
         time.sleep(self.seconds.get(stage.name, 0.05))
+        if staging is not None:
+            staging.remove()
         with self.lock:
             self.events.append(("end", stage.name))
         if warm is not None:  # as run_stage: a kernel handed over is shut when the stage ends
@@ -133,6 +142,52 @@ def test_a_waiting_stage_gets_its_kernel_started_on_a_core_left_idle(tmp_path, m
     assert sorted(prestarted) == sorted(n for k, n in log if k == "discard")
 
 
+def test_a_pooled_stage_frees_a_core_for_a_kernel_when_fewer_pages_are_left_than_workers(
+    tmp_path, monkeypatch, planned
+):
+    log, _ = planned
+    fake = FakeStages(seconds={"screenshots": 0.8, "transcripts": 0.05}, steps={"screenshots": (34, 35)})
+    monkeypatch.setattr(runner, "run_stage", fake)
+    runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    prestarted = [n for k, n in log if k == "prestart"]
+    # one page left of 35 on two workers: one core is idle, and the coding's kernel is warmed on it (one only,
+    # beside the pool), before the screenshots end
+    assert prestarted[0] == "coding"
+    assert ("end", "screenshots") in fake.events
+    assert sorted(prestarted) == sorted(n for k, n in log if k == "discard")
+    assert not list(tmp_path.glob(".staging-*"))  # the pooled stage's staging folders are removed
+
+
+def test_a_pooled_stage_with_pages_for_every_worker_leaves_no_core_idle(tmp_path, monkeypatch, planned):
+    log, _ = planned
+    fake = FakeStages(seconds={"screenshots": 0.6, "transcripts": 0.05}, steps={"screenshots": (10, 35)})
+    monkeypatch.setattr(runner, "run_stage", fake)
+    runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
+    assert "coding" not in [n for k, n in log if k == "prestart"]
+
+
+def test_cores_in_use_and_the_candidates_two_steps_ahead(tmp_path):
+    shots, coding = runner.STAGES[0], runner.STAGES[2]
+    f = tmp_path / "progress"
+    tally = progress.Tally(f)
+    assert runner.cores_in_use(coding, 2) == 1 and runner.cores_in_use(shots, 2, tally) == 2  # nothing read yet
+    f.write_text("OCR\t3\tpages\n" * 2)
+    assert runner.cores_in_use(shots, 2, tally) == 1 and runner.cores_in_use(shots, 4, progress.Tally(f)) == 1
+    f.write_text("OCR\t3\tpages\n" * 3)
+    assert runner.cores_in_use(shots, 2, progress.Tally(f)) == 1  # all read: the kernel goes on, on one core
+    needs = {s.name: runner.upstream(s, runner.STAGES) for s in runner.STAGES}
+    pending = list(runner.STAGES[2:])
+    names = [
+        s.name
+        for s in runner.prestart_candidates(
+            pending, {"coding"}, {"screenshots", "transcripts", "information_flow"}, needs
+        )
+    ]
+    assert names == ["themes", "report"]
+    names = [s.name for s in runner.prestart_candidates(pending, {"screenshots"}, {"transcripts"}, needs)]
+    assert names == ["coding", "themes", "information_flow", "report"]
+
+
 def test_with_one_job_no_kernel_is_prestarted(tmp_path, monkeypatch, planned):
     log, _ = planned
     monkeypatch.setattr(runner, "run_stage", FakeStages())
@@ -166,6 +221,7 @@ def test_prestarted_kernels_are_shut_after_a_failure(tmp_path, monkeypatch, plan
     monkeypatch.setattr(runner, "run_stage", fake)
     with pytest.raises(InputError):
         runner.run_stages(_ctx(tmp_path, 2), list(runner.STAGES), gate=None)
-    assert [n for k, n in log if k == "prestart"] == ["themes"]  # waiting for coding, which failed
-    assert [n for k, n in log if k == "discard"] == ["themes"]
+    # waiting for coding, which failed (the report two steps behind it)
+    assert [n for k, n in log if k == "prestart"] == ["themes", "report"]
+    assert [n for k, n in log if k == "discard"] == ["themes", "report"]
     assert "themes" not in {n for k, n in fake.events}

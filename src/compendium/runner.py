@@ -539,24 +539,34 @@ def plan_stage(ctx: Context, stage: Stage) -> Plan:
 
 
 def run_stage(
-    ctx: Context, stage: Stage, gate: deid.Gate, warm: Prestarted | None = None, plan: Plan | None = None
+    ctx: Context,
+    stage: Stage,
+    gate: deid.Gate,
+    warm: Prestarted | None = None,
+    plan: Plan | None = None,
+    staging: Staging | None = None,
 ) -> str:
     """Run one stage; returns 'ran', 'skipped' or 'unavailable'. ``plan`` is :func:`plan_stage`'s, made now if not
     given; ``warm``, a kernel started for the stage ahead of time (:func:`prestart`), is used if the stage runs and
-    shut down in any case."""
+    shut down in any case; ``staging``, folders made for it ahead (so the scheduler can follow its progress file),
+    are used when no kernel was, and removed in any case."""
     try:
         plan = plan or plan_stage(ctx, stage)
-        return plan.verdict or _execute_stage(ctx, stage, gate, plan, warm)
+        return plan.verdict or _execute_stage(ctx, stage, gate, plan, warm, staging)
     finally:
         if warm is not None:
             warm.discard()
+        if staging is not None:
+            staging.remove()
 
 
-def _execute_stage(ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm: Prestarted | None) -> str:
+def _execute_stage(
+    ctx: Context, stage: Stage, gate: deid.Gate, plan: Plan, warm: Prestarted | None, staging: Staging | None = None
+) -> str:
     stamp = _stamp_path(ctx, stage)
     stamp_dir = stamp.parent
     params, fp = plan.params, plan.fingerprint
-    st = warm.staging if warm is not None else make_staging(ctx, stage)
+    st = warm.staging if warm is not None else staging or make_staging(ctx, stage)
     staging, rstaging, ws = st.derived, st.reports, st.workspace
     log = Path(st.env[reads.ENV_LOG])
     t0 = time.perf_counter()
@@ -701,6 +711,7 @@ def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, 
     needs = {s.name: upstream(s, stages) for s in stages}
     pending, running, results, error = list(stages), {}, {}, None
     warm: dict[str, Prestarted] = {}
+    tallies: dict[str, progress.Tally] = {}  # stage -> its progress file, for stages with a pool of their own
     workers = min(ctx.jobs, len(stages))
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage") as pool:
@@ -723,14 +734,20 @@ def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, 
                             warm.pop(s.name).discard()
                         ready = [t for t in pending if needs[t.name] <= results.keys()]
                         continue
-                    running[pool.submit(run_stage, ctx, s, gate, warm.pop(s.name, None), plan)] = s
+                    kernel, staging = warm.pop(s.name, None), None
+                    if s.all_cores and kernel is None:  # its pages read tell when cores fall idle
+                        staging = make_staging(ctx, s)
+                        tallies[s.name] = progress.Tally(staging.env[progress.ENV])
+                    running[pool.submit(run_stage, ctx, s, gate, kernel, plan, staging)] = s
                 if not running:
                     if pending and error is None and any(needs[t.name] <= results.keys() for t in pending):
                         continue
                     break
                 if error is None:
-                    _prestart_next(ctx, pending, running, needs, results, warm)
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    _prestart_next(ctx, pending, running, needs, results, warm, tallies)
+                # a stage with a pool of its own frees cores as its last pages are read: look again soon
+                watching = error is None and any(s.all_cores for s in running.values())
+                finished, _ = wait(running, timeout=POLL_SECONDS if watching else None, return_when=FIRST_COMPLETED)
                 for fut in sorted(finished, key=lambda f: STAGE_NAMES.index(running[f].name)):
                     s = running.pop(fut)
                     try:
@@ -745,22 +762,55 @@ def run_stages(ctx: Context, stages: list[Stage], gate: deid.Gate) -> dict[str, 
     return {s.name: results[s.name] for s in stages}
 
 
-PRESTARTED_AT_ONCE = 1  # each warm kernel holds a few hundred MB
+PRESTARTED_AT_ONCE = 2  # each warm kernel holds a few hundred MB
+PRESTARTED_BESIDE_POOL = 1  # ... and a pool of OCR workers holds most of the memory while it runs
+POLL_SECONDS = 0.25  # how often the scheduler looks at a pooled stage's progress
 
 
-def _prestart_next(ctx: Context, pending, running, needs, results, warm: dict) -> None:
-    """Start, ahead of time, the kernel of the next stage (in pipeline order) that waits only for stages now
-    running or done, so that it starts the moment they finish (:mod:`compendium.kernels`); but only on a core
-    the running stages leave idle (a stage with its own pool of workers takes them all): a kernel started
-    beside busy stages would only slow them down. Nothing is started when no stage runs."""
-    busy = sum(ctx.jobs if s.all_cores else 1 for s in running.values())
-    if busy >= ctx.jobs or not running:
-        return
-    now = {s.name for s in running.values()} | results.keys()
+def cores_in_use(stage: Stage, jobs: int, tally: progress.Tally | None = None) -> int:
+    """The cores a running stage keeps busy: one, or for a stage with its own pool of ``jobs`` workers (the OCR)
+    all of them until fewer steps (pages) are left than workers, then one per step left (at least one: the
+    kernel itself goes on after the last page)."""
+    if not stage.all_cores:
+        return 1
+    counts = tally.poll() if tally is not None else {}
+    if not counts:
+        return jobs
+    left = sum(total - done for done, total, _ in counts.values())
+    return max(1, min(jobs, left))
+
+
+def prestart_candidates(pending, running_names: set[str], done: set[str], needs: dict) -> list:
+    """The pending stages, in pipeline order, that wait only for stages now running, done or themselves
+    candidates, and for at least one that is not done (a stage that waits for nothing is started, not warmed):
+    the next stages the run will start. Two steps ahead is allowed (the report, while the themes' kernel is
+    warmed and the coding still runs), so each kernel has its imports loaded by the time its stage starts."""
+    out: list = []
+    near = set(running_names) | set(done)
     for s in pending:
-        if len(warm) >= PRESTARTED_AT_ONCE:
+        if needs[s.name] <= near and needs[s.name] - set(done):
+            out.append(s)
+            near.add(s.name)
+    return out
+
+
+def _prestart_next(ctx: Context, pending, running, needs, results, warm: dict, tallies: dict | None = None) -> None:
+    """Start, ahead of time, the kernels of the next stages (:func:`prestart_candidates`) so that each starts the
+    moment its upstream finishes (:mod:`compendium.kernels`); but only while a core is idle (:func:`cores_in_use`):
+    a kernel started beside busy stages would only slow them down. At most :data:`PRESTARTED_AT_ONCE` warm
+    kernels, :data:`PRESTARTED_BESIDE_POOL` while a pooled stage runs. Nothing is started when no stage runs."""
+    tallies = tallies or {}
+    if not running:
+        return
+    busy = sum(cores_in_use(s, ctx.jobs, tallies.get(s.name)) for s in running.values())
+    if busy >= ctx.jobs:
+        return
+    limit = PRESTARTED_BESIDE_POOL if any(s.all_cores for s in running.values()) else PRESTARTED_AT_ONCE
+    names = {s.name for s in running.values()}
+    for s in prestart_candidates(pending, names, set(results), needs):
+        if len(warm) >= limit:
             return
-        if s.name not in warm and needs[s.name] <= now and needs[s.name] & {r.name for r in running.values()}:
+        if s.name not in warm:
             warm[s.name] = prestart(ctx, s)
 
 
