@@ -29,6 +29,7 @@ fig1 (:func:`theme_prevalence`) counts units, sources and participants per code 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -558,8 +559,8 @@ def _place_labels(ax, pos: dict, nodes: list, radius_px: dict, edges: list, font
             anchor = centres[n] + reach * np.array([dx, dy]) / np.hypot(dx, dy)
             cx, cy = anchor + np.array([dx * w / 2, dy * h / 2])
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-            cost = 3 * sum(_overlap(box, b) for b in placed)
-            cost += 2 * sum(
+            cost = 3 * math.fsum(_overlap(box, b) for b in placed)
+            cost += 2 * math.fsum(
                 _overlap(box, (c[0] - r, c[1] - r, c[0] + r, c[1] + r))
                 for m, c, r in ((m, centres[m], radius_px[m]) for m in nodes)
                 if m != n

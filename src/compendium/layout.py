@@ -22,6 +22,7 @@ renderer's own records. The visual grammar (SPEC 4) is read as a small state mac
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from statistics import median
@@ -110,7 +111,7 @@ def group_lines(words: pd.DataFrame) -> list[dict]:
         line["x0"] = min(b["x0"] for b in line["parts"])
         line["x1"] = max(b["x1"] for b in line["parts"])
         line["text"] = normalise(" ".join(str(b["text"]) for b in line["parts"]))
-        line["conf"] = sum(float(b["conf"]) * len(str(b["text"])) for b in line["parts"]) / max(
+        line["conf"] = math.fsum(float(b["conf"]) * len(str(b["text"])) for b in line["parts"]) / max(
             1, sum(len(str(b["text"])) for b in line["parts"])
         )
     lines.sort(key=lambda ln: (ln["y0"], ln["x0"]))
@@ -478,7 +479,7 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
                 "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
                 "reactions": p["reactions"],
                 "replies": p["replies"],
-                "confidence": round(sum(confs) / len(confs), 3),  # of 2-decimal line confidences (ocr.CONF_DECIMALS)
+                "confidence": round(math.fsum(confs) / len(confs), 3),  # of 2-decimal line confidences (ocr.CONF_DECIMALS)
                 "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
                 "header_parts": p["header"]["parts"],
                 "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],

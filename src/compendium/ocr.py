@@ -656,7 +656,7 @@ def _run_tesseract(arr: np.ndarray, psm: int = 4) -> list[dict]:
                 "y0": min(w[1] for w in words),
                 "x1": max(w[2] for w in words),
                 "y1": max(w[3] for w in words),
-                "conf": sum(w[4] * len(w[5]) for w in words) / max(1, n) / 100,
+                "conf": math.fsum(w[4] * len(w[5]) for w in words) / max(1, n) / 100,
             }
         )
     return rows

@@ -32,6 +32,7 @@ as given.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -565,15 +566,15 @@ def _misfit(runs: list, words: list[str]) -> float:
     """How far the ink word widths are from the words' widths in the stand-in font (shares of the total)."""
     ink = [r[-1][1] - r[0][0] for r in runs]
     est = [_text_width(w) for w in words]
-    ti, te = sum(ink), sum(est)
-    return sum(abs(i / ti - e / te) for i, e in zip(ink, est))
+    ti, te = sum(ink), math.fsum(est)
+    return math.fsum(abs(i / ti - e / te) for i, e in zip(ink, est))
 
 
 def _plausible(runs: list, words: list[str]) -> bool:
     """Do the ink word runs have about the widths the words would have (so the mapping is not off by one)?"""
     total_ink = sum(r[-1][1] - r[0][0] for r in runs)
     est = [_text_width(w) for w in words]
-    total_est = sum(est)
+    total_est = math.fsum(est)
     if total_ink <= 0 or total_est <= 0:
         return False
     for r, e, w in zip(runs, est, words):
