@@ -154,3 +154,25 @@ def test_source_kinds_from_segments_and_posts():
         "notes-week-3": "fieldnote",
         "IMG_2041": "screenshot",
     }
+
+
+def test_the_flow_caveats_say_whether_the_verdict_survives_the_hand_labels():
+    ev, acts_q = evidence({}), pd.DataFrame({"act": ["macro"], "f1": [0.8], "support": [210]})
+
+    def with_hand(hand):
+        return claims.claims(
+            THEMES, CODING, CODE_THEME, QUOTES, 4, ev, KINDS, act_quality=acts_q, evidence_hand=hand
+        ).set_index("finding")
+
+    same = with_hand(evidence({}))
+    assert (
+        "hand-assigned acts of 210 posts in place of the rules' it reads the same"
+        in same.loc["decentralised", "caveat"]
+    )
+    assert "reads the same" in same.loc["fluid roles", "caveat"]
+    moved = with_hand(evidence({"top10_share": "like tutor-led"}))
+    assert "it would read 'not supported'" in moved.loc["decentralised", "caveat"]
+    assert "it would read 'not supported'" in moved.loc["fluid roles", "caveat"]
+    assert moved.loc["decentralised", "verdict"] == "supported"  # the verdict is the rules'; the caveat says more
+    none = claims.claims(THEMES, CODING, CODE_THEME, QUOTES, 4, ev, KINDS).set_index("finding")
+    assert "not measured" in none.loc["decentralised", "caveat"]

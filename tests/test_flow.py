@@ -152,3 +152,36 @@ def test_latency_only_where_both_times_allow_it(parent, reply, hours):
         {"timestamp": parent[0], "screenshot_id": parent[1]}, {"timestamp": reply[0], "screenshot_id": reply[1]}
     )
     assert got == pytest.approx(hours, nan_ok=True)
+
+
+def test_hand_labels_replace_the_rules_acts_and_can_change_a_reading():
+    """acts.with_labels puts each hand label in place of the rules' act; flow.sensitivity sets the two evidences
+    side by side. Planted: the rules read B's two answers as thanks, so B gives nothing and only A answers; with
+    the hand labels B answers too, and the share of answers given by members who also ask moves."""
+    from compendium import acts as acts_mod
+
+    posts, rules = posts_and_acts(ROWS)
+    rules.loc[rules["post_id"].isin(["S#2", "S#10"]), "act"] = "thanks"
+    rules["rule"] = "social"
+    labels = pd.DataFrame({"post_id": ["S#2", "S#10", "S#99"], "act": ["answer", "answer", "answer"]})
+    hand = acts_mod.with_labels(rules, labels)
+    assert list(hand.loc[hand["post_id"].isin(["S#2", "S#10"]), "act"]) == ["answer", "answer"]
+    assert set(hand.loc[hand["post_id"].isin(["S#2", "S#10"]), "rule"]) == {acts_mod.HAND_RULE}
+    assert len(hand) == len(rules) and (hand.drop(index=[1, 9]) == rules.drop(index=[1, 9])).all().all()
+    ev_rules = flow.evidence(flow.community(posts, rules, YEARS), draws=50, counterfactual_draws=20)
+    ev_hand = flow.evidence(flow.community(posts, hand, YEARS), draws=50, counterfactual_draws=20)
+    table = flow.sensitivity(ev_rules, ev_hand, 3).set_index("measure")
+    assert list(table.columns) == flow.SENSITIVITY_COLUMNS[1:] and list(table.index) == list(flow.MEASURES)
+    assert table.loc["answers_by_askers", "observed"] != table.loc["answers_by_askers", "observed_hand"]
+    assert (table["same_reading"] == (table["reads"] == table["reads_hand"])).all()
+    assert set(table["hand_labelled"]) == {3}
+
+
+def test_without_hand_labels_the_sensitivity_is_not_measured(community):
+    from compendium import acts as acts_mod
+
+    posts, rules = posts_and_acts(ROWS)
+    assert acts_mod.with_labels(rules, pd.DataFrame(columns=["post_id", "act"])).equals(rules)
+    ev = flow.evidence(community, draws=20, counterfactual_draws=10)
+    empty = flow.sensitivity(ev, ev.iloc[0:0], 0)
+    assert empty.empty and list(empty.columns) == flow.SENSITIVITY_COLUMNS

@@ -336,3 +336,16 @@ def test_a_wrapped_last_word_is_body_not_a_reply_box():
     assert posts[0]["text"] == "Pinning this reply to the top of the comments"
     assert not layout.is_reply_box("comments") and layout.is_reply_box("comments", opening=True)
     assert layout.is_reply_box("Write a reply…") and not layout.is_reply_box("write a reply")
+
+
+@pytest.mark.parametrize(
+    "text, left",
+    [
+        ("Ana Lim · 2h", "Ana Lim"),
+        ("Priyanka Raj 8h", "Priyanka Raj"),  # OCR dropped the separator
+        ("Wei Jie @wj_tan Admin · 12 Mar", "Wei Jie @wj_tan Admin"),
+        ("no time ends this line", "no time ends this line"),
+    ],
+)
+def test_header_left_with_or_without_the_separator(text, left):
+    assert layout.header_left(text) == left

@@ -227,3 +227,14 @@ def test_ink_gaps_median_from_histogram():
         ref = np.median(g.reshape(-1, 3), axis=0)
         got = np.array([ocr.median_u8(np.ascontiguousarray(crop[..., c])) for c in range(3)])
         assert np.array_equal(ref, got)
+
+
+def test_a_changed_reading_setting_changes_the_cache_key(monkeypatch):
+    from compendium import ocr
+
+    key = ocr.cache_key(b"page", "rapidocr")
+    for name, value in (("REC_MARGIN", 0.3), ("DET_LINE_HEIGHT", 20), ("REC_WIDTH_STEP", 32), ("CONF_DECIMALS", 3)):
+        with monkeypatch.context() as m:
+            m.setattr(ocr, name, value)
+            assert ocr.cache_key(b"page", "rapidocr") != key, name
+    assert ocr.cache_key(b"page", "rapidocr") == key

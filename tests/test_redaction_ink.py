@@ -523,3 +523,37 @@ def test_part_spans_returns_requests_per_ocr_box():
     assert got == [redact.Span((168.0, 496.0, 634.0, 533.0), "Hafiz Rahim @hafiz.rahim", 0, 24)]
     got = redact.part_spans(parts, [(20, 30)])
     assert [(s.text, s.start, s.end) for s in got] == [("Hafiz Rahim @hafiz.rahim", 20, 24), ("Admin · 4h", 0, 5)]
+
+
+@pytest.mark.parametrize("font_px", [24, 34, 46])
+def test_a_separator_the_ocr_dropped_is_ink_the_box_leaves_alone(font_px):
+    """OCR sometimes reads ``Ana Lim · 2h`` as ``Ana Lim 2h``. The ink still has the dot: it is set aside as a
+    separator (small both ways, a word gap on each side), the words are matched without it, and the name's box
+    stops before it."""
+    from PIL import ImageDraw, ImageFont
+
+    from compendium import redact
+
+    font = ImageFont.truetype(render.Style().font_bold, font_px)
+    img = Image.new("RGB", (40 * font_px, 3 * font_px), "white")
+    draw = ImageDraw.Draw(img)
+    x, y = font_px, font_px
+    pieces = ["Ana Lim", " · ", "2h"]
+    spans = []
+    for piece in pieces:
+        x0 = x
+        draw.text((x, y), piece, font=font, fill="black")
+        x += draw.textlength(piece, font=font)
+        spans.append((x0, x))
+    arr = np.asarray(img)
+    ink = redact.ink_mask(arr).any(axis=0)
+    cols = np.flatnonzero(ink)
+    dot_cols = cols[(cols >= spans[1][0]) & (cols < spans[1][1])]
+    assert len(dot_cols)  # the dot is drawn
+    box = (cols[0], y - 2, cols[-1] + 1, y + 1.2 * font_px)
+    line = redact._measure_line(arr, box)
+    assert [c for c in redact.separator_clusters(line) if c[0] <= dot_cols[0] < c[1]]
+    got = redact.measure_span(arr, redact.Span(box, "Ana Lim 2h", 0, len("Ana Lim")))
+    name_cols = cols[cols < spans[0][1]]
+    assert got[0] <= name_cols[0] and got[2] >= name_cols[-1]  # the whole name is covered
+    assert got[2] < dot_cols[0]  # and not the dot

@@ -225,3 +225,12 @@ def test_prestarted_kernels_are_shut_after_a_failure(tmp_path, monkeypatch, plan
     assert [n for k, n in log if k == "prestart"] == ["themes", "report"]
     assert [n for k, n in log if k == "discard"] == ["themes", "report"]
     assert "themes" not in {n for k, n in fake.events}
+
+
+def test_the_report_stage_declares_exactly_the_tables_the_report_loads():
+    from compendium import report
+
+    stage = next(s for s in runner.STAGES if s.name == "report")
+    assert tuple(stage.derived_inputs) == report.TABLES
+    flow_stage = next(s for s in runner.STAGES if s.name == "information_flow")
+    assert "flow_evidence_hand.csv" in flow_stage.outputs and "flow_evidence_hand.csv" in report.TABLES

@@ -335,6 +335,26 @@ def quality(classified: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFram
     return evaluate(predicted, labelled)
 
 
+HAND_RULE = "hand label"  # the ``rule`` of an act taken from a hand label (:func:`with_labels`)
+
+
+def with_labels(classified: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
+    """``classified`` (``post_id, act, rule``) with each hand-labelled post's act replaced by its hand label
+    (``rule`` :data:`HAND_RULE`); unlabelled posts keep the rules' act. What the analysis would read had the rules
+    made no error on the labelled posts (the sensitivity of the flow evidence to the instrument, in
+    :func:`compendium.flow.sensitivity`)."""
+    out = classified.copy()
+    if labels is None or labels.empty:
+        return out
+    lab = labels[labels["act"].astype(str).isin(ACTS)]
+    hand = dict(zip(lab["post_id"].astype(str), lab["act"].astype(str)))
+    ids = out["post_id"].astype(str)
+    known = ids.isin(hand.keys())
+    out.loc[known, "act"] = ids[known].map(hand)
+    out.loc[known, "rule"] = HAND_RULE
+    return out
+
+
 def macro_f1(scores: pd.DataFrame) -> float:
     """The macro-averaged F1 of :func:`quality`'s scores (NaN when not measured)."""
     row = scores[scores["act"] == "macro"]

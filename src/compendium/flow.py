@@ -410,6 +410,35 @@ def evidence(
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
 
 
+SENSITIVITY_COLUMNS = ["measure", "observed", "observed_hand", "reads", "reads_hand", "same_reading", "hand_labelled"]
+
+
+def sensitivity(evidence_rules: pd.DataFrame, evidence_hand: pd.DataFrame, hand_labelled: int) -> pd.DataFrame:
+    """Each measure as the rules' acts give it (``evidence_rules``, ``flow_evidence.csv``) beside the same measure
+    with the hand-assigned acts in their place (``evidence_hand``, ``flow_evidence_hand.csv``: :func:`evidence` of
+    the community built from :func:`compendium.acts.with_labels`, ``hand_labelled`` posts), each read against its
+    own counterfactual and randomisation. A reading that changes is a finding that hangs on the classifier's
+    errors. Without hand labels the table is empty (with its columns): the sensitivity is then not measured."""
+    if not hand_labelled or evidence_hand is None or evidence_hand.empty:
+        return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
+    hand = evidence_hand.set_index("measure")
+    rows = []
+    for r in evidence_rules.itertuples(index=False):
+        h = hand.loc[r.measure]
+        rows.append(
+            {
+                "measure": r.measure,
+                "observed": r.observed,
+                "observed_hand": h["observed"],
+                "reads": r.reads,
+                "reads_hand": h["reads"],
+                "same_reading": r.reads == h["reads"],
+                "hand_labelled": int(hand_labelled),
+            }
+        )
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
 def reads(row: dict, direction: str) -> str:
     """How an observed value reads against the counterfactual: 'unlike tutor-led' (outside its interval on the
     decentralised side), 'like tutor-led' (inside it or beyond it), 'no reference' (the counterfactual predicts

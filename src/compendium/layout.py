@@ -118,6 +118,13 @@ def group_lines(words: pd.DataFrame) -> list[dict]:
     return lines
 
 
+def header_left(text: str) -> str:
+    """What stands before a header's time (name, handle, badge, and the separator's leftovers), with or without
+    the separator (``Name · 2h``, ``Name 2h``: OCR drops the small dot); the whole text when no time ends it."""
+    m = HEADER_RE.match(text) or _HEADER_NO_SEP.match(text)
+    return m.group("left") if m else text
+
+
 def parse_header(text: str) -> dict | None:
     """``Name [@handle] [badge] · TIME`` -> parts, or None if the line is not a header."""
     m = HEADER_RE.match(text)
@@ -479,7 +486,8 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
                 "text": fix_text(" ".join(ln["text"] for ln in p["body"])),
                 "reactions": p["reactions"],
                 "replies": p["replies"],
-                "confidence": round(math.fsum(confs) / len(confs), 3),  # of 2-decimal line confidences (ocr.CONF_DECIMALS)
+                # the mean of 2-decimal line confidences (ocr.CONF_DECIMALS), summed exactly (math.fsum)
+                "confidence": round(math.fsum(confs) / len(confs), 3),
                 "boxes": [[int(ln["x0"]), int(ln["y0"]), int(ln["x1"]), int(ln["y1"])] for ln in lines_],
                 "header_parts": p["header"]["parts"],
                 "body_lines": [{"text": ln["text"], "parts": ln["parts"]} for ln in p["body"]],

@@ -43,10 +43,14 @@ from PIL import Image
 
 from compendium.errors import InputError
 
-PIPELINE_VERSION = "7"  # bump when preprocessing or engine settings change (invalidates the cache)
+PIPELINE_VERSION = "8"  # bump when preprocessing or engine settings change (invalidates the cache)
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
 REC_WIDTH_STEP = 64  # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24  # px: text detection runs on a copy scaled so that lines of text are about this high
+# share of a line crop's height added above and below it (its edge rows repeated) before recognition: the detector's
+# boxes are tight, the recogniser reads text with a margin a little better, and a taller crop is a narrower model
+# input (every line is scaled to 48 px high), so it costs less: docs/ocr.md, "A margin around each line"
+REC_MARGIN = 0.1
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The largest image opened, in pixels, checked from the PNG header before anything is decoded. Phone screenshots
 # are 2-6 megapixels (1080 x 2340 is 2.5; a tablet's 2048 x 2732 is 5.6) and a long scrolling capture reaches
@@ -513,11 +517,18 @@ def _run_rapidocr(arr: np.ndarray, runtime: str = "openvino") -> list[dict]:
 def recognise(eng, crops: list[np.ndarray], width_step: int = REC_WIDTH_STEP) -> list:
     """RapidOCR's recogniser, one line at a time, each line's model input padded with zeros (as RapidOCR
     pads the lines of a batch) to a multiple of ``width_step`` px, so that the runtime meets few input
-    shapes: ``[(text, conf, info)]``, info holding the character positions (``return_word_box``)."""
+    shapes: ``[(text, conf, info)]``, info holding the character positions (``return_word_box``). Each crop first
+    gets :data:`REC_MARGIN` of its height above and below (its edge rows repeated); its width, and so the
+    character positions along it, are unchanged."""
+    import cv2
+
     rec = eng.text_rec
     _, img_h, img_w = rec.rec_image_shape[:3]
     out = []
     for crop in crops:
+        pad = round(REC_MARGIN * crop.shape[0])
+        if pad:
+            crop = cv2.copyMakeBorder(crop, pad, pad, 0, 0, cv2.BORDER_REPLICATE)
         ratio = crop.shape[1] / float(crop.shape[0])
         width = -(-math.ceil(img_h * max(img_w / img_h, ratio)) // width_step) * width_step
         norm = rec.resize_norm_img(crop, (width + 0.5) / img_h)[np.newaxis].astype(np.float32)
@@ -578,9 +589,17 @@ def read_regions(arr: np.ndarray, boxes, engine: str = "rapidocr") -> list[str]:
     return out
 
 
+def settings_digest() -> str:
+    """A short digest of the reading's settings (:data:`PIPELINE_VERSION`, :data:`REC_MARGIN`,
+    :data:`REC_WIDTH_STEP`, :data:`DET_LINE_HEIGHT`, :data:`CONF_DECIMALS`): part of the cache key, so a changed
+    setting is never answered from the cache even when nobody bumped the version."""
+    settings = (PIPELINE_VERSION, REC_MARGIN, REC_WIDTH_STEP, DET_LINE_HEIGHT, CONF_DECIMALS)
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:12]
+
+
 def cache_key(data: bytes, engine: str) -> str:
     sha = hashlib.sha256(data).hexdigest()
-    return f"{engine}-{engine_version(engine)}-p{PIPELINE_VERSION}-{sha}"
+    return f"{engine}-{engine_version(engine)}-p{PIPELINE_VERSION}-{settings_digest()}-{sha}"
 
 
 def read_words(image, engine: str = "rapidocr", cache_dir=None, loaded=None) -> pd.DataFrame:

@@ -187,6 +187,7 @@ class _Line:
     x0: int = 0  # page column of index 0 of ``low``
     low: np.ndarray | None = None  # per column: 1 where the ink stays low in the x-height band (a full stop,
     # a comma), 0 where it reaches up (a letter), -1 where there is none
+    heights: list | None = None  # ink height of each cluster (rows it covers), as ``clusters``
 
     def low_at(self, x: int) -> bool | None:
         """Is the ink of page column ``x`` low (punctuation on the baseline)? None where there is none."""
@@ -244,7 +245,31 @@ def _measure_line(arr: np.ndarray, box) -> _Line | None:
     low = np.full(band.shape[1], -1, dtype=np.int8)
     if base - x_top >= 4:
         low[idx] = (tops[idx] > x_top + 0.6 * (base - x_top)).astype(np.int8)
-    return _Line(top + Y0, bottom + Y0, clusters, bottom - top, X0, low)
+    heights = []
+    for a, b in clusters:
+        rows_in = np.flatnonzero(band[:, a - X0 : b - X0].any(axis=1))
+        heights.append(int(rows_in[-1] - rows_in[0] + 1) if len(rows_in) else 0)
+    return _Line(top + Y0, bottom + Y0, clusters, bottom - top, X0, low, heights)
+
+
+SEPARATOR_SIZE = 0.3  # a separator glyph (the middle dot of a header) is at most this share of the line's height
+# wide and high
+
+
+def separator_clusters(line: _Line) -> list[tuple[int, int]]:
+    """Glyph clusters that look like a separator standing between two words (``Name · 2h``): small both ways
+    (:data:`SEPARATOR_SIZE` of the line's ink height) and set apart from the ink on both sides by a word gap.
+    OCR sometimes drops such a dot from the text; the ink still has it."""
+    cl, h = line.clusters, line.height
+    heights = line.heights or [h] * len(cl)
+    gap = max(3.0, 0.15 * h)
+    out = []
+    for i in range(1, len(cl) - 1):
+        (a, b), hh = cl[i], heights[i]
+        if b - a <= SEPARATOR_SIZE * h and hh <= SEPARATOR_SIZE * h:
+            if a - cl[i - 1][1] >= gap and cl[i + 1][0] - b >= gap:
+                out.append(cl[i])
+    return out
 
 
 def _word_runs(clusters: list, n_words: int, height: int) -> list[list[tuple[int, int]]] | None:
@@ -394,7 +419,7 @@ def measure_span(arr: np.ndarray, span: Span) -> list[int] | None:
     vpad = max(2, round(0.06 * h))
     if start == 0 and end == len(text):  # the whole box: its ink, padded
         return [clusters[0][0] - pad, line.top - vpad, clusters[-1][1] - 1 + pad, line.bottom - 1 + vpad]
-    match = _match_words(clusters, text, h)
+    match = _match_words(clusters, text, h, separator_clusters(line))
     if match is not None:
         bounds, runs, weak = match
         words_text = [text[a:b] for a, b in bounds]
@@ -407,13 +432,15 @@ def measure_span(arr: np.ndarray, span: Span) -> list[int] | None:
         # left edge
         if start == bounds[wa][0]:
             left = ra[0][0]
-            prev_gap = ra[0][0] - runs[wa - 1][-1][1] if wa > 0 else 2 * pad + 1
-            lroom = prev_gap
+            # room up to the nearest ink on the left (a separator the text lost is ink too)
+            before = [c[1] for c in clusters if c[1] <= left]
+            lroom = left - max(before) if before else 2 * pad + 1
         else:
             left, lroom = _split_in_word(ra, words_text[wa], start - bounds[wa][0], "start", line)
         if end == bounds[wb][1]:
             right = rb[-1][1]
-            rroom = runs[wb + 1][0][0] - rb[-1][1] if wb + 1 < len(runs) else 2 * pad + 1
+            after = [c[0] for c in clusters if c[0] >= right]
+            rroom = min(after) - right if after else 2 * pad + 1
         else:
             right, rroom = _split_in_word(rb, words_text[wb], end - bounds[wb][0], "end", line)
         x0 = left - _pad_room(lroom, pad)
@@ -460,7 +487,7 @@ def _segments(text: str, extra=()) -> list[tuple[int, int]]:
     return out
 
 
-def _match_words(clusters: list, text: str, h: int):
+def _match_words(clusters: list, text: str, h: int, separators=()):
     """``(words, runs, weak)``: the text's words ``[(start, end)]``, the ink word runs they are and the word gaps
     not to be trusted (indices ``i``: between word ``i`` and ``i + 1``), when the two agree; else None.
 
@@ -475,6 +502,11 @@ def _match_words(clusters: list, text: str, h: int):
     runs = _word_runs(clusters, len(base), h)
     if runs is not None and _plausible(runs, [text[a:b] for a, b in base]):
         return base, runs, set()
+    if separators and not any(ch in text for ch in _SEPARATORS):  # the text lost a dot the ink shows
+        kept = [c for c in clusters if c not in set(separators)]
+        runs = _word_runs(kept, len(base), h)
+        if runs is not None and _plausible(runs, [text[a:b] for a, b in base]):
+            return base, runs, set()
     opt = _optional_breaks(text)
     best = None
     for k in (1, 2):

@@ -11,26 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import checklists, claims as claims_mod, coding, figures, files, study as study_mod, transcripts
+from .report_tables import TABLES
 from .tables import read_csv, to_markdown, write_csv
-
-TABLES = (
-    "posts.csv",
-    "threads.csv",
-    "ocr_quality.csv",
-    "segments.csv",
-    "coding.csv",
-    "reliability.csv",
-    "code_frequencies.csv",
-    "saturation.csv",
-    "retrieval_audit.csv",
-    "themes.csv",
-    "theme_quotes.csv",
-    "code_cooccurrence.csv",
-    "interactions.csv",
-    "network_metrics.csv",
-    "flow_evidence.csv",
-    "act_quality.csv",
-)
 
 
 def load_study(raw: str | Path) -> dict:
@@ -94,6 +76,7 @@ def write_claims(
         t.get("act_quality"),
         t.get("ocr_quality"),
         synthetic=synthetic,
+        evidence_hand=t.get("flow_evidence_hand"),
     )
     write_csv(table, out / "claims.csv")
     (out / "claims.md").write_text(claims_mod.to_markdown(table, synthetic), encoding="utf-8", newline="\n")

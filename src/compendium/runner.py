@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import deid, kernels, manifest, parameters, progress, reads, validate
 from .errors import InputError
+from .report_tables import TABLES as REPORT_TABLES
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,14 @@ STAGES: tuple[Stage, ...] = (
         "05_information_flow.ipynb",
         ("participants.csv",),
         ("posts.csv", "threads.csv", "act_labels.csv"),
-        ("interactions.csv", "network_metrics.csv", "flow_evidence.csv", "act_quality.csv", "act_confusion.csv"),
+        (
+            "interactions.csv",
+            "network_metrics.csv",
+            "flow_evidence.csv",
+            "flow_evidence_hand.csv",
+            "act_quality.csv",
+            "act_confusion.csv",
+        ),
     ),
     Stage(
         "report",
@@ -106,24 +114,7 @@ STAGES: tuple[Stage, ...] = (
             "fieldnotes/*",
             "MANIFEST.sha256",
         ),
-        (
-            "posts.csv",
-            "threads.csv",
-            "ocr_quality.csv",
-            "segments.csv",
-            "coding.csv",
-            "reliability.csv",
-            "code_frequencies.csv",
-            "saturation.csv",
-            "retrieval_audit.csv",
-            "themes.csv",
-            "theme_quotes.csv",
-            "code_cooccurrence.csv",
-            "interactions.csv",
-            "network_metrics.csv",
-            "flow_evidence.csv",
-            "act_quality.csv",
-        ),
+        REPORT_TABLES,
         ("figures/", "tables/", "checklists/"),
     ),
 )

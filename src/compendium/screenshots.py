@@ -315,8 +315,7 @@ def _mask(s: str) -> str:
 
 def _header_name_end(parts: list[dict]) -> int:
     text = " ".join(layout.normalise(p["text"]) for p in parts)
-    m = layout.HEADER_RE.match(text)
-    left = m.group("left") if m else text
+    left = layout.header_left(text)
     for b in layout.BADGES:
         mm = re.search(rf"[\W_]*{b}[\W_]*$", left, flags=re.IGNORECASE)
         if mm:
