@@ -47,10 +47,10 @@ PIPELINE_VERSION = "8"  # bump when preprocessing or engine settings change (inv
 COLUMNS = ["text", "x0", "y0", "x1", "y1", "conf"]
 REC_WIDTH_STEP = 64  # px: recognition inputs are padded to a multiple of this width (few shapes, see OpenVINOSession)
 DET_LINE_HEIGHT = 24  # px: text detection runs on a copy scaled so that lines of text are about this high
-# share of a line crop's height added above and below it (its edge rows repeated) before recognition: the detector's
-# boxes are tight, the recogniser reads text with a margin a little better, and a taller crop is a narrower model
-# input (every line is scaled to 48 px high), so it costs less: docs/ocr.md, "A margin around each line"
-REC_MARGIN = 0.1
+# share of a line crop's height added above and below it (its edge rows repeated) before recognition: a taller crop
+# is a narrower model input (every line is scaled to 48 px high), so it reads faster, but pages the corpus never
+# used read worse: measured and left off (docs/ocr.md, "A margin around each line")
+REC_MARGIN = 0.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The largest image opened, in pixels, checked from the PNG header before anything is decoded. Phone screenshots
 # are 2-6 megapixels (1080 x 2340 is 2.5; a tablet's 2048 x 2732 is 5.6) and a long scrolling capture reaches
