@@ -199,3 +199,23 @@ def test_screenshot_of_the_index(built):
     r = open_headless(exe, built / "index.html", f"--screenshot={shot}", "--window-size=1280,2000", "--hide-scrollbars")
     assert r.returncode == 0, r.stderr[-2000:]
     assert shot.is_file() and shot.stat().st_size > 20_000
+
+
+def test_a_failed_stages_page_links_up_to_the_pages_that_exist(built, tmp_path):
+    """A page kept in reports/failed/ (runner._keep_failed) leads up to the site's pages, and only to those that
+    exist: a failed first run has no index and no later pages yet."""
+    from compendium import runner
+
+    reports = tmp_path / "reports"
+    (reports / runner.FAILED).mkdir(parents=True)
+    shutil.copy(built / "01_screenshots.html", reports)  # the one page an earlier run left
+    dest = reports / runner.FAILED / "03_coding.ipynb"
+    shutil.copy(built / "03_coding.ipynb", dest)
+    runner.finish_notebook(dest, site_root=reports)
+    page = dest.with_suffix(".html")
+    links = [u for u in parse(page.read_text(encoding="utf-8")).links if not urlsplit(u).scheme]
+    nav = [u for u in links if u.endswith(".html")]
+    assert "../01_screenshots.html" in nav
+    assert not any(u.endswith("index.html") for u in nav)  # no index yet: named, not linked
+    for u in nav:
+        assert (page.parent / unquote(urlsplit(u).path)).is_file(), u

@@ -324,9 +324,10 @@ def _execute(
     finish_notebook(out_nb)
 
 
-def finish_notebook(path: Path) -> None:
+def finish_notebook(path: Path, site_root: Path | None = None) -> None:
     """Scrub an executed notebook of machine paths and run times (:func:`scrub_notebook`), in place, and write its
-    HTML beside it: a page of the report site (:func:`compendium.site.write_page`)."""
+    HTML beside it: a page of the report site (:func:`compendium.site.write_page`; ``site_root`` for a page kept
+    outside the site's folder)."""
     import nbformat
 
     from . import site
@@ -334,7 +335,7 @@ def finish_notebook(path: Path) -> None:
     nb = nbformat.read(str(path), as_version=4)
     scrub_notebook(nb)
     nbformat.write(nb, str(path))
-    site.write_page(nb, path.with_suffix(".html"))
+    site.write_page(nb, path.with_suffix(".html"), site_root)
 
 
 FAILED = "failed"
@@ -349,7 +350,7 @@ def _keep_failed(ctx: Context, out_nb: Path) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out_nb, dest)
     try:
-        finish_notebook(dest)
+        finish_notebook(dest, site_root=ctx.reports)
     except Exception:  # noqa: BLE001 - the .ipynb is what matters; the HTML is a convenience
         pass
     return f" (the executed notebook is kept: {_shown(dest)}: open it to see the failing cell and its traceback)"

@@ -193,16 +193,19 @@ def drop_row_numbers(fragment: str) -> str:
     return _DF_TABLE.sub(one, fragment)
 
 
-def nav_html(stem: str, present: set[str] | None = None, stems: list[str] | None = None) -> str:
+def nav_html(
+    stem: str, present: set[str] | None = None, stems: list[str] | None = None, prefix: str = "", index: bool = True
+) -> str:
     """The navigation bar of page ``stem`` (or of the index, ``stem="index"``); pages not in ``present`` (all, when
-    None) are named but not linked."""
+    None) are named but not linked, and so is the index when ``index`` is False. ``prefix`` leads every link (``../``
+    on a page kept in ``reports/failed/``)."""
     stems = stems or page_stems()
 
     def link(s, text, cls=""):
         c = f' class="{cls}"' if cls else ""
-        if present is not None and s not in present and s != "index":
+        if (s == "index" and not index) or (present is not None and s not in present and s != "index"):
             return f'<span{c} title="not in this reports folder">{html.escape(text)}</span>'
-        return f'<a{c} href="{s}.html">{html.escape(text)}</a>'
+        return f'<a{c} href="{prefix}{s}.html">{html.escape(text)}</a>'
 
     i = stems.index(stem) if stem in stems else -1
     parts = [link("index", "Index", "witi-current" if stem == "index" else "")]
@@ -260,8 +263,9 @@ TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def page_html(nb, stem: str) -> str:
-    """The HTML page of an executed (scrubbed) notebook; ``nb`` itself is not changed."""
+def page_html(nb, stem: str, nav: str | None = None) -> str:
+    """The HTML page of an executed (scrubbed) notebook, with the navigation bar ``nav`` (default: the bar of a page
+    of the site, :func:`nav_html`); ``nb`` itself is not changed."""
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
@@ -281,13 +285,23 @@ def page_html(nb, stem: str) -> str:
             if isinstance(data.get("text/html"), str) and 'class="dataframe"' in data["text/html"]:
                 data["text/html"] = drop_row_numbers(data["text/html"])
     exporter = HTMLExporter(template_name="lab", raw_template=TEMPLATE)
-    body, _ = exporter.from_notebook_node(nb, resources={"witi_nav": nav_html(stem), "witi_css": SITE_CSS})
+    body, _ = exporter.from_notebook_node(nb, resources={"witi_nav": nav or nav_html(stem), "witi_css": SITE_CSS})
     return body
 
 
-def write_page(nb, html_path: Path) -> None:
-    """Write ``nb``'s page (:func:`page_html`) at ``html_path``."""
-    Path(html_path).write_text(page_html(nb, Path(html_path).stem), encoding="utf-8")
+def write_page(nb, html_path: Path, site_root: Path | None = None) -> None:
+    """Write ``nb``'s page (:func:`page_html`) at ``html_path``. ``site_root``: the reports folder when the page is
+    kept elsewhere (``reports/failed/``): its links then lead up to the site's pages that exist there, and only
+    to those (a failed first run has no index yet)."""
+    html_path = Path(html_path)
+    nav = None
+    if site_root is not None:
+        root = Path(site_root)
+        stems = page_stems()
+        prefix = Path(os.path.relpath(root.resolve(), html_path.parent.resolve())).as_posix() + "/"
+        present = {s for s in stems if (root / f"{s}.html").is_file()}
+        nav = nav_html(html_path.stem, present, stems, prefix=prefix, index=(root / "index.html").is_file())
+    html_path.write_text(page_html(nb, html_path.stem, nav), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------------ index
