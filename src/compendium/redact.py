@@ -503,7 +503,8 @@ def _match_words(clusters: list, text: str, h: int, separators=()):
     if runs is not None and _plausible(runs, [text[a:b] for a, b in base]):
         return base, runs, set()
     if separators and not any(ch in text for ch in _SEPARATORS):  # the text lost a dot the ink shows
-        kept = [c for c in clusters if c not in set(separators)]
+        dots = set(separators)
+        kept = [c for c in clusters if c not in dots]
         runs = _word_runs(kept, len(base), h)
         if runs is not None and _plausible(runs, [text[a:b] for a, b in base]):
             return base, runs, set()

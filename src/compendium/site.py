@@ -63,6 +63,11 @@ def page_stems() -> list[str]:
     return [Path(s.notebook).stem for s in STAGES]
 
 
+def present_pages(reports: Path, stems: list[str]) -> set[str]:
+    """The pages of ``stems`` whose HTML is in the folder ``reports``: the ones the navigation links."""
+    return {s for s in stems if (Path(reports) / f"{s}.html").is_file()}
+
+
 def page_label(stem: str) -> str:
     """``05_information_flow`` -> ``5 · Information flow``: a short name for the navigation bar."""
     num, _, name = stem.partition("_")
@@ -299,7 +304,7 @@ def write_page(nb, html_path: Path, site_root: Path | None = None) -> None:
         root = Path(site_root)
         stems = page_stems()
         prefix = Path(os.path.relpath(root.resolve(), html_path.parent.resolve())).as_posix() + "/"
-        present = {s for s in stems if (root / f"{s}.html").is_file()}
+        present = present_pages(root, stems)
         nav = nav_html(html_path.stem, present, stems, prefix=prefix, index=(root / "index.html").is_file())
     html_path.write_text(page_html(nb, html_path.stem, nav), encoding="utf-8")
 
@@ -389,7 +394,7 @@ def index_html(reports: Path, derived: Path, raw: Path | None = None) -> str:
 
     reports, derived = Path(reports), Path(derived)
     stems = page_stems()
-    present = {s for s in stems if (reports / f"{s}.html").is_file()}
+    present = present_pages(reports, stems)
     link = _linker(reports, derived)
     esc = html.escape
     title = _study_title(raw, reports)
@@ -481,7 +486,7 @@ def index_html(reports: Path, derived: Path, raw: Path | None = None) -> str:
 def refresh_nav(reports: Path) -> None:
     """Rewrite the navigation bar of every page in ``reports`` so that only pages present there are linked."""
     stems = page_stems()
-    present = {s for s in stems if (reports / f"{s}.html").is_file()}
+    present = present_pages(reports, stems)
     for s in sorted(present):
         p = reports / f"{s}.html"
         text = p.read_text(encoding="utf-8")
