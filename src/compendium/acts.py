@@ -73,13 +73,11 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [{"LOWER": "so"}, {"LOWER": {"IN": ["simple", "helpful", "useful", "clear"]}}],
     ],
     "CORRECTION": [
-        [{"LOWER": "you"}, {"LOWER": {"IN": ["'re", "are"]}}, {"LOWER": "right"}],
-        [{"LOWER": "you're"}, {"LOWER": "right"}],
+        [{"LOWER": "you"}, {"LOWER": {"IN": ["'re", "’re", "are"]}}, {"LOWER": "right"}],
         [{"LOWER": "half"}, {"LOWER": "right"}],
         [{"LOWER": "one"}, {"LOWER": {"IN": ["fix", "correction"]}}],
         [{"LEMMA": {"IN": ["correction", "typo", "mistake"]}}],
-        [{"LOWER": "should"}, {"LOWER": "be"}],
-        [{"LOWER": "i"}, {"LOWER": "think"}, {"LOWER": {"IN": ["it", "right", "overall"]}}],
+        [{"LOWER": {"IN": ["it", "that", "this", "answer"]}}, {"LOWER": "should"}, {"LOWER": "be"}],
         [{"LOWER": "not"}, {"LOWER": {"IN": ["quite", "exactly"]}}],
         [{"LOWER": "my"}, {"LOWER": "bad"}],
         [{"LOWER": "get"}, {"LOWER": "wrong"}],
@@ -100,9 +98,9 @@ PATTERNS: dict[str, list[list[dict]]] = {
     "SOCIAL": [
         [{"LOWER": {"IN": ["lol", "haha", "hahaha", "lah", "jiayou", "welcome", "wah", "omg", "interesting"]}}],
         [{"LOWER": "not"}, {"LOWER": "alone"}],
-        [{"LOWER": {"IN": ["you're", "you"]}}, {"LOWER": {"IN": ["not", "are"]}, "OP": "?"}, {"LOWER": "not"}],
+        [{"LOWER": "you"}, {"LOWER": {"IN": ["are", "'re", "’re"]}, "OP": "?"}, {"LOWER": "not"}],
         [{"LOWER": "count"}, {"LOWER": "me"}, {"LOWER": "in"}],
-        [{"LOWER": {"IN": ["i'll", "will"]}}, {"LOWER": {"IN": ["start", "post", "do"]}}],
+        [{"LEMMA": "will"}, {"LOWER": {"IN": ["start", "post", "do"]}}],
         [{"LOWER": "same"}, {"LOWER": {"IN": ["for", "here"]}}],
         [{"LOWER": "well"}, {"LOWER": "done"}],
         [{"LOWER": {"IN": ["lurking", "lurker", "lurked"]}}],
@@ -112,10 +110,8 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [{"LOWER": {"IN": ["agreed", "agree", "noted", "fair", "perfect", "exactly", "true"]}}],
         [{"LOWER": "makes"}, {"LOWER": "sense"}],
         [{"LOWER": "so"}, {"LOWER": "that"}, {"LOWER": {"IN": ["'s", "is", "’s"]}}, {"LOWER": "why"}],
-        [{"LOWER": "so"}, {"LOWER": "that's"}, {"LOWER": "why"}],
     ],
     "ANSWER": [
-        [{"LOWER": "this"}, {"LOWER": "is"}],
         [{"LOWER": "[file]"}],
         [{"LOWER": "[", "OP": "?"}, {"LOWER": "file"}, {"LOWER": "]"}],
         [{"LOWER": "here"}, {"LOWER": "it"}, {"LOWER": "is"}],
@@ -153,6 +149,31 @@ def _words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+# A question in interrogative form opens (after a vocative, an interjection or a lead-in such as "quick
+# question:") with a question word or an auxiliary verb. "So 13?" or "I think it's M4?" is declarative: said with
+# a rising tone, it offers an answer and asks only whether it is right.
+QUESTION_OPENERS = frozenset(
+    "what why how when where who whom whose which is are am was were do does did can could should would will shall "
+    "may might must has have had isn't aren't wasn't weren't don't doesn't didn't can't couldn't shouldn't "
+    "wouldn't won't anyone any got izzit".split()
+)
+LEAD_INS = frozenset("so but and also then ok okay oh ah hi hey sorry paiseh pls please wait um erm".split())
+HEDGES = re.compile(r"\b(not (very |too |100% )?sure|i think|i guess|i believe|maybe|probably|correct me)\b", re.I)
+
+
+def _clause_opens_a_question(clause: str) -> bool:
+    words = [w for w in re.findall(r"[\w'’@]+", clause.lower())]
+    while words and (words[0] in LEAD_INS or re.fullmatch(r"@?[mp]\d+", words[0])):
+        words = words[1:]
+    return bool(words) and words[0].replace("’", "'") in QUESTION_OPENERS
+
+
+def is_interrogative(sentence: str) -> bool:
+    """A sentence in interrogative form: one of its clauses (split at commas, colons, semicolons and dashes) opens
+    with a question word or an auxiliary, after any vocative or lead-in (:data:`QUESTION_OPENERS`)."""
+    return any(_clause_opens_a_question(c) for c in re.split(r"[,:;–—-]|\.\.\.", sentence))
+
+
 def _question_sentences(text: str) -> list[str]:
     """Sentences ending in '?' that are real questions (not tag questions such as "..., right?")."""
     out = []
@@ -161,10 +182,22 @@ def _question_sentences(text: str) -> list[str]:
         if not s.endswith("?"):
             continue
         tail = re.sub(r"[^\w' ]", "", s.rsplit(",", 1)[-1]).strip().lower()
+        last = (re.findall(r"[\w']+", s.lower()) or [""])[-1]
         if _words(s) < QUESTION_WORDS or tail in TAG_QUESTIONS:
             continue
+        if last in TAG_QUESTIONS and not is_interrogative(s):
+            continue  # "This is the one from the compilation right?"
         out.append(s)
     return out
+
+
+def offers_an_answer(text: str) -> bool:
+    """A reply whose questions are all declarative ("This is E3 V4 M5, so 13? Not very sure") and that hedges or
+    opens as an answer: a tentative answer, not a follow-up question."""
+    qs = _question_sentences(text)
+    if not qs or any(is_interrogative(q) for q in qs):
+        return False
+    return bool(HEDGES.search(str(text)) or ANSWER_OPENING.search(str(text)))
 
 
 def is_question_text(text: str) -> bool:
@@ -176,8 +209,23 @@ def is_question_text(text: str) -> bool:
     return "?" in t or t.lower().startswith("what is")
 
 
+# The community's answer convention: a sentence that *opens* with "This is ..." answers a "What is ...?" ("this
+# is scary and useful" inside a sentence is a remark, not an answer).
+ANSWER_OPENING = re.compile(r"(?:^|[.!?:]\s)\W*(this is|here it is)\b", re.I)
+
+
+# Adding markers the Matcher cannot place: a sentence that opens with "And" or closes with "too" / "as well"
+# ("Atypicals are worth knowing too").
+ADDING_PLACED = re.compile(r"(?:^|[.!?:]\s)\W*and\b|\b(?:too|as well)\s*(?:$|[.!?;,]\s*(?:$|[^\w\s]*\s))", re.I)
+
+
 def _labels(doc, matcher) -> set[str]:
-    return {doc.vocab.strings[m_id] for m_id, _, _ in matcher(doc)}
+    found = {doc.vocab.strings[m_id] for m_id, _, _ in matcher(doc)}
+    if ANSWER_OPENING.search(doc.text):
+        found.add("ANSWER")
+    if ADDING_PLACED.search(doc.text):
+        found.add("ADDING")
+    return found
 
 
 def decide(
@@ -200,6 +248,8 @@ def decide(
         return ("question", "root-question") if is_question_text(text) else ("other", "root-other")
     n = _words(text)
     asks = bool(_question_sentences(text))
+    if asks and offers_an_answer(text) and not parent_author_is_replier:
+        asks = False  # a tentative answer (or correction) said with a rising tone
     knowledge = bool(labels & {"CORRECTION", "ADDING", "ANSWER"})
     grateful = bool(labels & {"THANKS", "ACK"})
     if grateful and not asks and (not knowledge or feedback_on_own):
