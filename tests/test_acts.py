@@ -159,3 +159,79 @@ def test_act_labels_from_the_transcription():
     with pytest.raises(InputError, match=r"unknown act 'teaching'") as e:
         screenshots.act_labels(t.assign(act=["answer", "teaching", ""]), "transcribed.csv")
     assert e.value.line == 3  # the CSV row of the bad value (header is line 1)
+
+
+def _literals(pattern_token):
+    for key in ("LOWER", "LEMMA"):
+        v = pattern_token.get(key)
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, dict):
+            yield from v.get("IN", [])
+
+
+def test_every_pattern_word_is_one_token_of_the_pipeline():
+    """A Matcher pattern written as the writer sees a word ("i'll", "you're") and not as the tokenizer splits it
+    ("i", "'ll") can never match: such dead patterns went unnoticed before this test."""
+    from compendium.segments import make_nlp
+
+    nlp = make_nlp()
+    dead = [
+        (label, word)
+        for label, patterns in acts.PATTERNS.items()
+        for pattern in patterns
+        for tok in pattern
+        for word in _literals(tok)
+        if len(nlp.make_doc(word)) != 1
+    ]
+    assert dead == []
+
+
+@pytest.mark.parametrize(
+    "text, interrogative",
+    [
+        ("Why does the kidney keep bicarbonate?", True),
+        ("Paiseh, quick question: can we post anonymously?", True),
+        ("M34 can you help set it up?", True),
+        ("So 13?", False),
+        ("I think it's 12 because localising is M4?", False),
+        ("Sorry senior, I think right shift means lower affinity?", False),
+    ],
+)
+def test_interrogative_form(text, interrogative):
+    assert acts.is_interrogative(text) is interrogative
+
+
+def test_a_hedged_answer_said_as_a_question_is_an_answer_but_a_real_follow_up_stays_a_question():
+    df = thread(
+        (1, 0, None, "P01", "What is the GCS if a patient localises to pain, opens eyes to voice and is confused?"),
+        (2, 1, 1, "P02", "This is E3 V4 M5, so 13? Not very sure"),
+        (3, 1, 1, "P03", "I think it's 12 because localising is M4? Not sure"),
+        (4, 2, 2, "P04", "Why is confused V4 and not V3?"),
+        (5, 2, 2, "P01", "So the eyes count even if they close again?"),
+    )
+    got = act_of(df)
+    assert [got[f"S#{i}"] for i in range(1, 6)] == ["question", "answer", "answer", "question", "question"]
+
+
+def test_this_is_marks_an_answer_only_where_it_opens_a_sentence():
+    df = thread(
+        (1, 0, None, "P01", "What is the drug? Causes gum hypertrophy, used for seizures"),
+        (2, 1, 1, "P02", "Honestly this is way better than reading the slides"),
+        (3, 1, 1, "P03", "Good one. This is phenytoin"),
+    )
+    assert act_of(df)["S#3"] == "answer"
+    nlp, matcher = acts._nlp()
+    assert "ANSWER" not in acts._labels(nlp("honestly this is way better than reading the slides"), matcher)
+    assert "ANSWER" in acts._labels(nlp("good one. this is phenytoin"), matcher)
+
+
+def test_an_added_point_opening_with_and_or_closing_with_too_is_an_elaboration():
+    df = thread(
+        (1, 0, None, "P01", "What is the commonest organism in community-acquired pneumonia?"),
+        (2, 1, 1, "P02", "This is Streptococcus pneumoniae, by far"),
+        (3, 1, 1, "P03", "Atypicals are worth knowing for the exam too: Mycoplasma, Legionella"),
+        (4, 1, 1, "P04", "And in smokers with COPD think of Haemophilus influenzae"),
+    )
+    got = act_of(df)
+    assert (got["S#3"], got["S#4"]) == ("elaboration", "elaboration")

@@ -32,14 +32,17 @@ The rules, in the order they are tried (the first that fires decides; ``rule`` i
    opens with "What is" (the community's convention), else other.
 2. ``thanks-only``: gratitude or appreciation lemmas (thank, appreciate, helpful, "saving this" ...) and no
    sentence asking a question and no knowledge marker.
-3. ``follow-up``: a sentence of four or more words that ends with ``?`` and is not a tag question ("..., right?").
-4. ``correction`` / ``elaboration-marker``: a correction ("you're right", "half right", "one fix", "should be") or
-   an adding marker ("also", "to add", "one more", "add-on") in a reply that gives content.
+3. ``follow-up``: a sentence of four or more words that ends with ``?`` and is not a tag question ("..., right?",
+   "the one from the compilation right?"). A reply whose questions are all declarative (no question word or
+   auxiliary opens them: "so 13?") and that hedges ("not sure", "I think") or opens as an answer offers an answer
+   with a rising tone; it is not a follow-up (:func:`offers_an_answer`).
+4. ``correction`` / ``elaboration-marker``: a correction ("you're right", "half right", "one fix", "it should be") or
+   an adding marker ("also", "to add", "one more", "add-on", a sentence opening with "And" or closing with "too")
+   in a reply that gives content.
 5. ``build-on-answer``: a content-bearing reply (six or more words) to an answer by someone other than the
    thread's asker.
 6. ``answer-to-question``: a content-bearing reply to a question (the opening question, or a follow-up) by someone
-   other than the person asking, or an answer marker ("This is ...", a ``[File]``, "Yes," opening a reply to a
-   question).
+   other than the person asking, or an answer marker (a sentence opening "This is ...", a ``[File]``).
 7. ``social``: everything else is other.
 
 The thresholds and word lists are in this module, as data, so a student can read and change them.
@@ -89,7 +92,7 @@ PATTERNS: dict[str, list[list[dict]]] = {
     "ADDING": [
         [{"LOWER": {"IN": ["also", "additionally", "plus"]}}],
         [{"LEMMA": "add"}],
-        [{"LOWER": {"IN": ["add-on", "addon"]}}],
+        [{"LOWER": "addon"}],
         [{"LOWER": "one"}, {"LOWER": {"IN": ["more", "thing"]}}],
         [{"LOWER": "small"}, {"LOWER": {"IN": ["one", "point", "thing"]}}],
         [{"LOWER": "and"}, {"LOWER": "for"}, {"LOWER": "the"}],
@@ -105,6 +108,9 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [{"LOWER": "well"}, {"LOWER": "done"}],
         [{"LOWER": {"IN": ["lurking", "lurker", "lurked"]}}],
         [{"LOWER": "this"}, {"LOWER": {"IN": ["thread", "poll", "group"]}}],
+        [{"LOWER": "love"}, {"LOWER": "to"}, {"LOWER": "see"}],
+        [{"LOWER": "the"}, {"LOWER": {"IN": ["replies", "comments"]}}],
+        [{"LOWER": "reading"}, {"LOWER": {"IN": ["this", "these"]}}],
     ],
     "ACK": [
         [{"LOWER": {"IN": ["agreed", "agree", "noted", "fair", "perfect", "exactly", "true"]}}],
@@ -112,7 +118,6 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [{"LOWER": "so"}, {"LOWER": "that"}, {"LOWER": {"IN": ["'s", "is", "’s"]}}, {"LOWER": "why"}],
     ],
     "ANSWER": [
-        [{"LOWER": "[file]"}],
         [{"LOWER": "[", "OP": "?"}, {"LOWER": "file"}, {"LOWER": "]"}],
         [{"LOWER": "here"}, {"LOWER": "it"}, {"LOWER": "is"}],
         [{"LOWER": "because"}],
