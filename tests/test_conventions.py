@@ -3,6 +3,8 @@ ruff's lint and format rules on the Python files, and notebooks committed withou
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -51,3 +53,36 @@ def test_pre_commit_hooks_use_the_pinned_tools():
         for dep in h["additional_dependencies"]:
             name, version = dep.split("==")
             assert pins[name] == version, dep
+
+
+# A file path the docs or notebooks name in backticks, or a relative Markdown link.
+_REFERENCE = re.compile(
+    r"`((?:docs|benchmarks|src/compendium|notebooks|tests|\.ci|data/raw|data/derived)/[\w./-]+)`"
+    r"|\]\(((?!https?:|#|mailto:)[^)\s]+)\)"
+)
+
+
+def _prose():
+    for p in [*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), ROOT / "data/raw/README.md"]:
+        yield p, p.read_text(encoding="utf-8")
+    for p in sorted(ROOT.glob("notebooks/*.ipynb")):
+        cells = json.loads(p.read_text(encoding="utf-8"))["cells"]
+        yield p, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def test_every_file_the_docs_and_notebooks_name_exists():
+    """Notebook 5 once sent students to a `docs/acts.md` that was never written. Optional files a study may add
+    (the de-identification allow-list) are named by the package and do not have to exist."""
+    from compendium import deid
+
+    optional = {f"data/raw/{deid.ALLOW_NAME}"}
+    missing = []
+    for path, text in _prose():
+        for m in _REFERENCE.finditer(text):
+            ref = (m.group(1) or m.group(2)).split("#")[0]
+            if not ref or ref in optional:
+                continue
+            base = ROOT if m.group(1) else path.parent
+            if not (base / ref).exists() and not (ROOT / ref).exists():
+                missing.append(f"{path.relative_to(ROOT)}: {ref}")
+    assert missing == []
