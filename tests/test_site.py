@@ -135,6 +135,19 @@ def test_index_has_notice_contents_figures_tables_and_checklists(built):
     assert "COREQ: 31 of 32 items" in text and "<table>" in text  # the checklists rendered, not linked only
 
 
+def test_every_figure_in_the_gallery_carries_the_commit_and_the_codebook_version(built):
+    from compendium import provenance, stamp
+
+    doc = parse((built / "index.html").read_text(encoding="utf-8"))
+    imgs = [unquote(src) for tag, src in doc.loads if tag == "img"]
+    commit = provenance.git_commit()
+    assert imgs and all(src.startswith(f"{site.FIGURE_COPIES}/") for src in imgs)
+    for src in imgs:
+        for copy in (built / src, (built / src).with_suffix(".svg")):
+            text = stamp.stamp_of(copy)
+            assert text and f"commit {commit}" in text and "codebook 1.3" in text, (copy.name, text)
+
+
 def test_no_request_leaves_the_machine_and_no_machine_path(built):
     for p in pages(built):
         text = p.read_text(encoding="utf-8")

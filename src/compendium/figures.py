@@ -11,8 +11,9 @@ says ``synthetic: true`` (:func:`compendium.report.note_for`), and a provenance 
 Why the stamp names the raw manifest and not the git commit: the figures are committed derived files, and a file
 cannot contain the hash of the commit that contains it (the hash depends on the file). Stamping the commit of the
 run would also make the bytes depend on when they were made, so ``compendium verify`` could not reproduce them
-byte for byte from a later commit. The commit is listed in the report's colophon instead (the HTML report is not
-committed; see :func:`compendium.provenance.colophon`).
+byte for byte from a later commit. The commit is listed in the report's colophon instead, and stamped on the
+report site's copies of the figures, which are not committed (:func:`compendium.provenance.colophon`,
+:mod:`compendium.stamp`).
 
 Legibility: the HTML report shows figures :data:`DISPLAY_WIDTH_PX` pixels wide, so a font of ``s`` points in a
 figure ``w`` inches wide shows ``s * DISPLAY_WIDTH_PX / (72 * w)`` pixels high whatever the dpi; every text is

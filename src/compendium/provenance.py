@@ -123,11 +123,49 @@ def git_commit(start: str | Path | None = None) -> str:
     return NOT_A_CHECKOUT
 
 
+TREE_CLEAN, TREE_CHANGED, TREE_UNKNOWN = "clean", "uncommitted changes", "not known (git not installed)"
+
+
+def working_tree(start: str | Path | None = None) -> str:
+    """Whether the checkout holding ``start`` (default: this package's source) has uncommitted changes to files
+    git tracks (:data:`TREE_CLEAN`, :data:`TREE_CHANGED`), so that a commit named in the report is not taken for
+    the whole of the code that ran; :data:`TREE_UNKNOWN` without a ``git`` command, :data:`NOT_A_CHECKOUT`
+    outside a checkout."""
+    import shutil
+    import subprocess
+
+    here = Path(start if start is not None else __file__).resolve()
+    git = _git_dir(here)
+    if git is None:
+        return NOT_A_CHECKOUT
+    exe = shutil.which("git")
+    if exe is None:
+        return TREE_UNKNOWN
+    folder = next(f for f in (here, *here.parents) if (f / ".git").exists())
+    try:
+        out = subprocess.run(
+            [exe, "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return TREE_UNKNOWN
+    if out.returncode != 0:
+        return TREE_UNKNOWN
+    return TREE_CHANGED if out.stdout.strip() else TREE_CLEAN
+
+
 def colophon(raw: str | Path, codebook_version: str | None = None, commit: bool = False) -> pd.DataFrame:
     """Rows ``item, value``: compendium, codebook and Python versions, the full sha256 of the raw manifest,
-    packages; with ``commit`` (only for the uncommitted HTML report) first the git commit (:func:`git_commit`)."""
+    packages; with ``commit`` (only for the uncommitted HTML report) first the git commit (:func:`git_commit`) and
+    whether the working tree had uncommitted changes (:func:`working_tree`)."""
     digest = manifest_digest(raw) or "no manifest"
-    rows = [{"item": "git commit", "value": git_commit()}] if commit else []
+    rows = (
+        [{"item": "git commit", "value": git_commit()}, {"item": "working tree", "value": working_tree()}]
+        if commit
+        else []
+    )
     rows += [{"item": "compendium", "value": __version__}]
     if codebook_version is not None:
         rows.append({"item": "codebook", "value": str(codebook_version)})

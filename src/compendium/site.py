@@ -44,6 +44,8 @@ import re
 import shutil
 from pathlib import Path
 
+from . import stamp
+
 SITE_NAME = "WITI compendium"
 SYNTHETIC_NOTICE = "Synthetic corpus: these are not the WITI study's results."
 NAV_CLASS = "witi-nav"
@@ -363,6 +365,42 @@ def _linker(reports: Path, derived: Path):
     return link
 
 
+def _rel(target: Path, reports: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(Path(os.path.relpath(Path(target).resolve(), Path(reports).resolve())).as_posix())
+
+
+def _codebook_version(raw: Path | None) -> str | None:
+    """The raw codebook's ``version`` (None when there is no raw folder or no readable version: the stamp then
+    says it is unknown)."""
+    if raw is None or not (Path(raw) / "codebook.yml").is_file():
+        return None
+    try:
+        import yaml
+
+        v = (yaml.safe_load((Path(raw) / "codebook.yml").read_text(encoding="utf-8")) or {}).get("version")
+    except Exception:  # noqa: BLE001 - the run validated the codebook; an unreadable one here is just unknown
+        return None
+    return None if v in (None, "") else str(v)
+
+
+FIGURE_COPIES = "figures"  # inside REPORTS: the stamped copies of the figures
+
+
+def stamp_figures(reports: Path, derived: Path, stamp_line: str) -> dict[str, Path]:
+    """Stamped copies of every PNG and SVG figure of ``DERIVED/figures`` in ``REPORTS/figures``
+    (:mod:`compendium.stamp`), with copies of figures no longer derived removed; ``{file name: copy}``."""
+    src_dir, dst_dir = Path(derived) / "figures", Path(reports) / FIGURE_COPIES
+    sources = sorted(p for p in src_dir.iterdir() if p.suffix.lower() in (".png", ".svg")) if src_dir.is_dir() else []
+    if dst_dir.is_dir():
+        keep = {p.name for p in sources}
+        for old in dst_dir.iterdir():
+            if old.is_file() and old.name not in keep:
+                old.unlink()
+    return {p.name: stamp.stamped_copy(p, dst_dir / p.name, stamp_line) for p in sources}
+
+
 def _markdown(text: str) -> str:
     """Markdown -> HTML with mistune (nbconvert's own Markdown library, without the 0.5 s of importing nbconvert on
     a run that changed nothing); raw HTML in the text is escaped, never passed through."""
@@ -382,6 +420,7 @@ ol.witi-contents li { margin: 4px 0; }
 .witi-gallery figure { margin: 0; border: 1px solid #ddd; padding: 8px; background: #fff; }
 .witi-gallery img { width: 100%; height: auto; }
 .witi-gallery figcaption { font-size: 13px; color: #333; }
+.witi-stamp { font-size: 13px; color: #333; }
 .witi-checklist table { border-collapse: collapse; font-size: 13px; }
 .witi-checklist th, .witi-checklist td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
 .witi-checklist details > summary { cursor: pointer; font-weight: bold; }
@@ -434,11 +473,22 @@ def index_html(reports: Path, derived: Path, raw: Path | None = None) -> str:
     figures = sorted((derived / "figures").glob("*.png"))
     captions = read_captions(derived / "figures" / "captions.md")
     if figures:
+        from .provenance import git_commit, working_tree
+
+        stamp_line = stamp.stamp_text(git_commit(), _codebook_version(raw), working_tree())
+        copies = stamp_figures(reports, derived, stamp_line)
+        out.append(
+            f'<p class="witi-stamp">Each figure below is the report\'s copy, stamped under it with the commit that ran '
+            f"and the codebook version (<code>{esc(stamp_line)}</code>); the committed file under "
+            "<code>data/derived/figures</code> carries the codebook version, the raw manifest and the compendium "
+            "version, since a committed file cannot name its own commit.</p>\n"
+        )
         out.append('<div class="witi-gallery">\n')
         for f in figures:
-            url = link(f)
+            url = _rel(copies[f.name], reports)
             svg = f.with_suffix(".svg")
-            extra = f' (<a href="{link(svg)}">SVG</a>)' if svg.is_file() else ""
+            extra = f' (<a href="{_rel(copies[svg.name], reports)}">SVG</a>)' if svg.name in copies else ""
+            extra += f', <a href="{link(f)}">committed file</a>'
             cap = captions.get(f.stem, "")
             out.append(
                 f'<figure id="{esc(f.stem)}"><a href="{url}"><img src="{url}" alt="{esc(f.stem)}"></a>'
