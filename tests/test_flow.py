@@ -185,3 +185,16 @@ def test_without_hand_labels_the_sensitivity_is_not_measured(community):
     ev = flow.evidence(community, draws=20, counterfactual_draws=10)
     empty = flow.sensitivity(ev, ev.iloc[0:0], 0)
     assert empty.empty and list(empty.columns) == flow.SENSITIVITY_COLUMNS
+    for none in (None, pd.DataFrame(columns=["post_id", "act"])):
+        hand = flow.evidence_with_labels(posts, rules, none, YEARS)
+        assert hand.empty and list(hand.columns) == flow.EVIDENCE_COLUMNS
+
+
+def test_evidence_with_labels_is_the_evidence_of_the_relabelled_community():
+    from compendium import acts as acts_mod
+
+    posts, rules = posts_and_acts(ROWS)
+    labels = pd.DataFrame({"post_id": ["S#2"], "act": ["thanks"]})
+    got = flow.evidence_with_labels(posts, rules, labels, YEARS, draws=30)
+    want = flow.evidence(flow.community(posts, acts_mod.with_labels(rules, labels), YEARS), draws=30)
+    pd.testing.assert_frame_equal(got, want)

@@ -410,6 +410,24 @@ def evidence(
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
 
 
+def evidence_with_labels(
+    posts: pd.DataFrame,
+    classified: pd.DataFrame,
+    labels: pd.DataFrame | None,
+    participants: pd.DataFrame | None = None,
+    seed: int = SEED,
+    draws: int = RANDOM_DRAWS,
+) -> pd.DataFrame:
+    """``flow_evidence_hand.csv``: :func:`evidence` of the community built with the hand-assigned act in place of
+    the rules' on every labelled post (:func:`compendium.acts.with_labels`), with the same seeds; an empty table
+    (with its columns) when there are no hand labels, so that :func:`sensitivity` says *not measured*."""
+    from .acts import with_labels
+
+    if labels is None or labels.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    return evidence(community(posts, with_labels(classified, labels), participants), seed=seed, draws=draws)
+
+
 SENSITIVITY_COLUMNS = ["measure", "observed", "observed_hand", "reads", "reads_hand", "same_reading", "hand_labelled"]
 
 
