@@ -349,3 +349,47 @@ def test_a_wrapped_last_word_is_body_not_a_reply_box():
 )
 def test_header_left_with_or_without_the_separator(text, left):
     assert layout.header_left(text) == left
+
+
+def _posts(*edges, line_height=0.03):
+    return [{"x_left": x, "line_height": line_height} for x in edges]
+
+
+BASE, STEP = 0.033, 0.0695  # as a Chromium-drawn corpus without avatars measured
+
+
+def test_a_page_whose_text_starts_beside_an_avatar_is_not_pushed_two_levels_down():
+    """A mixed corpus (tests/html_pages.py, drawn by Chromium): pages without avatars fix the corpus's base at the
+    margin; on a page with a 40 px avatar beside every post the text starts 1.9 steps further right, which the
+    corpus model took for two levels and wrote depths 2, 3, 4. The grammar has three levels: such a page is read
+    on its own."""
+    plain = [_posts(BASE, BASE + STEP, BASE + 2 * STEP), _posts(BASE, BASE + STEP)]
+    shift = 1.9 * STEP
+    avatar = _posts(*(BASE + shift + d * STEP for d in (0, 1, 2, 1, 0)))
+    layout.assign_depths([*plain, avatar])
+    assert [p["depth"] for p in avatar] == [0, 1, 2, 1, 0]
+    assert max(p["depth"] for page in plain for p in page) == 2
+
+
+def test_smaller_reply_avatars_make_uneven_steps_and_the_order_of_the_edges_decides():
+    """Apps draw smaller avatars beside replies: text moves by one unit for a reply and by two for a reply to a
+    reply. With three clusters the page's levels are their order."""
+    plain = [_posts(BASE, BASE + STEP, BASE + 2 * STEP)]
+    uneven = _posts(*(BASE + 2 * STEP + u * STEP for u in (0, 1, 3, 3, 1, 0)))
+    layout.assign_depths([*plain, uneven])
+    assert [p["depth"] for p in uneven] == [0, 1, 2, 2, 1, 0]
+
+
+def test_a_page_that_skips_a_level_still_follows_the_corpus_model():
+    """Depths 0 and 2 only: the page's own smallest gap is two steps, a whole multiple of the corpus's, so the
+    corpus model keeps the reply to a reply at depth 2 (the page alone would call it 1)."""
+    pages = [_posts(BASE, BASE + STEP, BASE + 2 * STEP), _posts(BASE, BASE + STEP), _posts(BASE, BASE + 2 * STEP)]
+    layout.assign_depths(pages)
+    assert [p["depth"] for p in pages[2]] == [0, 2]
+
+
+def test_a_page_with_another_apps_step_is_read_on_its_own():
+    pages = [_posts(BASE, BASE + STEP, BASE + 2 * STEP), _posts(BASE, BASE + STEP)]
+    other = _posts(BASE, BASE + 1.5 * STEP, BASE + 3 * STEP)  # a step half again as wide
+    layout.assign_depths([*pages, other])
+    assert [p["depth"] for p in other] == [0, 1, 2]

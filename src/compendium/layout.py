@@ -514,22 +514,53 @@ def _tolerance(posts: list[dict]) -> float:
     return 0.45 * median(p["line_height"] for p in posts) if posts else 0.01
 
 
+MAX_DEPTH = 2  # the grammar's deepest level (SPEC 4: 0 post, 1 reply, 2 reply to a reply)
+FIT = 0.34  # an edge within this share of a step of a level sits on it
+STEP_AGREEMENT = 0.2  # a page's own step agrees with the corpus's within this share (of a whole multiple)
+
+
+def _page_step(posts: list[dict], tol: float) -> float | None:
+    """The smallest gap between a page's clusters of post edges (None when the page shows one level)."""
+    cs = _clusters([p["x_left"] for p in posts], tol)
+    gaps = [b - a for a, b in zip(cs, cs[1:]) if b - a > tol]
+    return min(gaps) if gaps else None
+
+
+def _agrees(own: float | None, step: float) -> bool:
+    """A page's own step is the corpus's step or a whole multiple of it (a page may skip a level)."""
+    if own is None:
+        return True
+    k = round(own / step)
+    return 1 <= k <= MAX_DEPTH and abs(own - k * step) <= STEP_AGREEMENT * k * step
+
+
 def _depths_local(posts: list[dict], step: float | None = None) -> None:
+    """Depths from the page alone: its leftmost cluster of edges is depth 0 and the smallest gap is the step.
+    Where that gives a level deeper than :data:`MAX_DEPTH` although the page shows no more clusters than the
+    grammar has levels, the indentation is not uniform (apps draw smaller avatars beside replies than beside
+    posts, so a reply's text moves by less than a reply to a reply's): the clusters' order is the depth."""
     if not posts:
         return
     cs = _clusters([p["x_left"] for p in posts], _tolerance(posts))
     gaps = [b - a for a, b in zip(cs, cs[1:])]
     step = min(gaps) if gaps else step
-    for p in posts:
-        p["depth"] = 0 if not step else max(0, round((p["x_left"] - cs[0]) / step))
+    depth = [0 if not step else max(0, round((p["x_left"] - cs[0]) / step)) for p in posts]
+    if depth and max(depth) > MAX_DEPTH and len(cs) <= MAX_DEPTH + 1:
+        rank = {c: k for k, c in enumerate(cs)}
+        depth = [rank[min(cs, key=lambda c, x=p["x_left"]: abs(c - x))] for p in posts]
+    for p, d in zip(posts, depth):
+        p["depth"] = d
 
 
 def assign_depths(pages: list[list[dict]]) -> dict:
     """Fit one indentation model (base, step; fractions of page width) over all pages and set depths.
 
     Base is the leftmost cluster of post edges in the corpus; step is the median of the smallest
-    cluster gap of each page that shows two or more levels. A page the model does not fit (edges
-    more than a third of a step off a level) keeps its page-local depths. Returns the model.
+    cluster gap of each page that shows two or more levels. A page keeps its page-local depths
+    (:func:`_depths_local`) when the model does not fit it: an edge more than :data:`FIT` of a step off a level,
+    a level deeper than the grammar's :data:`MAX_DEPTH` (the page's text starts further right than the corpus's
+    base, as it does beside an avatar, so every post would be pushed a level or two down), or a step of its own
+    that is no whole multiple of the corpus's (another app's or another view's indentation). Returns the model.
     """
     allposts = [p for page in pages for p in page]
     if not allposts:
@@ -538,16 +569,16 @@ def assign_depths(pages: list[list[dict]]) -> dict:
     base = min(_clusters([p["x_left"] for p in allposts], tol))
     steps = []
     for page in pages:
-        cs = _clusters([p["x_left"] for p in page], _tolerance(page) if page else tol)
-        gaps = [b - a for a, b in zip(cs, cs[1:]) if b - a > tol]
-        if gaps:
-            steps.append(min(gaps))
+        own = _page_step(page, _tolerance(page) if page else tol)
+        if own:
+            steps.append(own)
     step = median(steps) if steps else None
     for page in pages:
         if not page or not step:
             continue
         units = [(p["x_left"] - base) / step for p in page]
-        if all(abs(u - round(u)) < 0.34 and u > -0.34 for u in units):
+        fits = all(abs(u - round(u)) < FIT and u > -FIT for u in units)
+        if fits and max(round(u) for u in units) <= MAX_DEPTH and _agrees(_page_step(page, _tolerance(page)), step):
             for p, u in zip(page, units):
                 p["depth"] = max(0, round(u))
         else:
