@@ -329,8 +329,34 @@ def test_project_qde_in_a_folder(tmp_path):
 def test_two_project_qde(tmp_path):
     refused(
         qdpx(tmp_path, {"project.qde": MINIMAL, "PROJECT.QDE": MINIMAL}),
-        "archive has several project.qde entries (project.qde, PROJECT.QDE)",
+        "archive has 2 .qde files at the top level (PROJECT.QDE, project.qde); a QDPX holds one project",
     )
+
+
+def test_the_one_qde_is_read_whatever_its_name(tmp_path):
+    """ATLAS.ti names the .qde after the project; errors then name that member."""
+    project = qa.read(qdpx(tmp_path, {"WITI pilot.qde": MINIMAL, "sources/a.txt": "a"}))
+    assert project.root.tag == qa.q("Project")
+    assert str(project.error("x", project.root)).split(": ", 1)[1].startswith("WITI pilot.qde line 2")
+
+
+def test_a_project_qde_and_another_qde_are_refused(tmp_path):
+    refused(
+        qdpx(tmp_path, {"project.qde": MINIMAL, "WITI pilot.qde": MINIMAL, "Mini/old.qde": MINIMAL}),
+        "archive has 2 .qde files at the top level (WITI pilot.qde, project.qde)",
+    )
+
+
+def test_members_are_found_ignoring_case(tmp_path):
+    """NVivo writes Sources/ where the standard says sources/; an exact name wins, two that differ only in case
+    (and neither exact) are refused."""
+    project = qa.read(qdpx(tmp_path, {"project.qde": MINIMAL, "Sources/A.txt": "a\r\nb", "sources/x.txt": "1"}))
+    assert project.find("sources/a.txt") == "Sources/A.txt" and project.find("sources/x.txt") == "sources/x.txt"
+    assert project.find("sources/none.txt") is None
+    assert project.text("Sources/A.txt") == "a\nb" and project.text("Sources/A.txt", as_stored=True) == "a\r\nb"
+    twice = qa.read(qdpx(tmp_path, {"project.qde": MINIMAL, "Sources/a.txt": "1", "sources/A.txt": "2"}, "t.qdpx"))
+    with pytest.raises(InputError, match="2 members named sources/a.TXT ignoring case"):
+        twice.find("sources/a.TXT")
 
 
 def test_duplicate_names(tmp_path):

@@ -1,7 +1,9 @@
 """Read a REFI-QDA ``.qdpx`` file safely: hostile or broken files get one clear error.
 
 A ``.qdpx`` file is a zip archive holding ``project.qde`` (XML in the namespace
-``urn:QDA-XML:project:1.0``) and the sources (``sources/...``). Such files come from other
+``urn:QDA-XML:project:1.0``; ATLAS.ti names it after the project, so the one ``.qde`` at the top
+level is read, whatever its name) and the sources (``sources/...``; NVivo writes ``Sources/``,
+so :meth:`Project.find` ignores case). Such files come from other
 people's software and other people's computers, so this module treats them as hostile until
 checked. Whatever is wrong, the caller gets one :class:`~compendium.errors.InputError` that
 names the ``.qdpx`` file, the member or the line of ``project.qde``, and what is wrong (the
@@ -95,7 +97,6 @@ MAX_ELEMENTS = 1_000_000  # cap on the number of XML elements in project.qde
 MAX_DEPTH = 256  # cap on the nesting depth of XML elements in project.qde
 CHUNK = 1024 * 1024  # members are inflated this many bytes at a time
 
-QDE = "project.qde"
 _DIRECTORY_BYTES_PER_MEMBER = 256  # central directory may hold MAX_MEMBERS * this many bytes
 _ENCRYPTED = 0x01 | 0x40  # general-purpose flag bits: encrypted, strongly encrypted
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -253,15 +254,24 @@ def _check_overlap(infos: list[zipfile.ZipInfo], path: Path) -> None:
 
 
 def _find_qde(names: list[str], path: Path) -> str:
-    """The top-level ``project.qde`` (any case)."""
-    found = [n for n in names if n.lower() == QDE]
+    """The one ``.qde`` at the top level: ``project.qde`` as the standard names it, or whatever the tool called it
+    (ATLAS.ti names it after the project). Two or more are refused, naming them."""
+    found = [n for n in names if "/" not in n and "\\" not in n and n.lower().endswith(".qde")]
     if len(found) == 1:
         return found[0]
     if found:
-        raise InputError(f"archive has several project.qde entries ({', '.join(found)})", path)
-    nested = [n for n in names if re.split(r"[/\\]", n)[-1].lower() == QDE]
+        listed = ", ".join(_named(n) for n in sorted(found))
+        raise InputError(
+            f"archive has {len(found)} .qde files at the top level ({listed}); a QDPX holds one project", path
+        )
+    nested = [n for n in names if re.split(r"[/\\]", n)[-1].lower().endswith(".qde")]
     hint = f" (found {_named(nested[0])}; it must be at the top level)" if nested else ""
     raise InputError(f"not a QDPX file: no project.qde at the top level of the archive{hint}", path)
+
+
+def normalise_line_ends(text: str) -> str:
+    """``text`` with CRLF and lone CR as LF (what coding offsets count in, SPEC 4)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # -- reading a member within the caps --------------------------------------------------------
@@ -426,6 +436,9 @@ class Project:
         self._zip = zf
         self._qde = qde
         self._infos = {info.filename: info for info in zf.infolist()}
+        self._folded: dict[str, list[str]] = {}
+        for n in self.names:
+            self._folded.setdefault(n.casefold(), []).append(n)
         self._lines = parsed.lines
         self._elements = parsed.elements
 
@@ -454,8 +467,24 @@ class Project:
             buf.write(chunk)
         return buf.getvalue()
 
-    def text(self, name: str) -> str | None:
-        """Member ``name`` as UTF-8 text, BOM removed, line ends LF; None if there is none."""
+    def find(self, name: str) -> str | None:
+        """The member called ``name``, else the one member whose name equals it ignoring case (NVivo writes
+        ``Sources/``, the standard ``sources/``); None if there is none. Two that differ only in case, neither
+        exactly ``name``, are an error."""
+        if name in self._infos:
+            return name
+        folded = self._folded.get(name.casefold(), [])
+        if len(folded) > 1:
+            raise InputError(
+                f"archive has {len(folded)} members named {_named(name)} ignoring case "
+                f"({', '.join(_named(n) for n in folded)}); which one is meant is unclear",
+                self.path,
+            )
+        return folded[0] if folded else None
+
+    def text(self, name: str, *, as_stored: bool = False) -> str | None:
+        """Member ``name`` as UTF-8 text, BOM removed, line ends LF (``as_stored``: line ends as in the file);
+        None if there is none."""
         data = self.member(name)
         if data is None:
             return None
@@ -467,7 +496,7 @@ class Project:
                 f"{_named(name)} line {line}: not valid UTF-8 (byte {exc.start}: {exc.reason})", self.path
             ) from None
         text = text.removeprefix("\ufeff")
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        return text if as_stored else normalise_line_ends(text)
 
     def attr(self, el: ET.Element, name: str, *, required: bool = False) -> str | None:
         """Attribute ``name`` of ``el``; a missing required one is an error."""
