@@ -211,11 +211,10 @@ def test_a_joined_name_that_is_an_english_word_is_not_an_identifier():
     [
         "Vikramaditya",
         "Jia Huizhen",
-        "Lim Jia Huiyi",
+        "Lim Jiahuiyi",
         "Vi k",
         "V i k r a m a d i t y a",
         "J i a h u i x y",
-        "vikram_nair_x",
     ],
 )
 def test_whole_words_only(clean):
@@ -271,7 +270,7 @@ def test_patterns_in_every_common_form(planted, kind):
         "Cushing syndrome",
         "the Parkland formula",
         "dropbox.com/s/abc",
-        "see reddit.com/user/x",
+        "see reddit.com/r/medicine",
         "kappa 0.91234567",
         "at 21:14",
         "on 2023-03-12",

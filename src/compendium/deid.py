@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import html
+import html.entities
 import json
 import re
 import unicodedata
@@ -95,10 +96,12 @@ _MAIL_HOSTS = {
     "u",
     "e",
 }
-_AT_TOKEN = re.compile(r"\s*@\s*|\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+")
+_AT_TOKEN = re.compile(r"\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s*-\s*at\s*-\s*|\s*@+\s*|\s+at\s+")
 _LOCAL_TAIL = re.compile(r"[a-z0-9._%+-]{1,64}\Z")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_DOT_TOKEN = re.compile(r"\.(?=[a-z0-9])|\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\s+\.\s*|\.\s+")
+_DOT_TOKEN = re.compile(
+    r"\.(?=[a-z0-9])|\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s*-\s*dot\s*-\s*|\s+dot\s+|\s+\.\s*|\.\s+"
+)
 _NOT_AFTER_EMAIL = re.compile(r"[\w-]")
 
 _PHONE_BODY = (
@@ -127,8 +130,12 @@ PATTERNS: dict[str, re.Pattern] = {
         r"|snapchat\.com/add|youtube\.com(?=/@))"
         r"/@?[a-z0-9_%][a-z0-9_.%-]*"
     ),
-    # an @handle, but not a pseudonym written as a mention (@P07, @M21)
-    "handle": re.compile(r"(?<![\w@.])@(?![a-z]\d{2,3}(?![\w]))[a-z][a-z0-9_.]{2,}(?<![.])"),
+    # an @handle, but not a pseudonym written as a mention (@P07, @M21); also "@_kelly.w_", "@@kelly", "@2kelly"
+    # (a digit first only before four letters, so that "@2pm" is a time), and "IG @ kelly_w" after a site's name
+    "handle": re.compile(
+        r"(?<![\w@.])@+(?![a-z]\d{2,3}(?![\w]))(?:_*[a-z]|\d(?=[a-z]{4}))[a-z0-9_.]{2,}(?<![.])"
+        r"|(?<![a-z])(?:ig|insta|instagram|tele|telegram|tg|twitter|tiktok|threads)\s*:?\s*@\s+[a-z_][a-z0-9_.]{2,}(?<![.])"
+    ),
 }
 # In a CSV file a comma is a cell separator, not a decimal comma: a phone number may start a cell.
 _PHONE_CSV = re.compile(r"(?<![\w+.=-])" + _PHONE_BODY)
@@ -229,6 +236,16 @@ _LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
 _EXTRA_DASHES = {"\u2212", "\u2043", "\u02d7", "\u2796", "\ufe63", "\uff0d", "\u2e3a", "\u2e3b"}
 _EXTRA_SPACES = {"\u2800"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# a middle dot between name parts ("Lim·Jia·Hui"), an ideographic or halfwidth full stop in an address ("gmail。com")
+_DOTS = {"\u00b7", "\u2022", "\u2027", "\u2219", "\u22c5", "\u30fb", "\uff65", "\u3002", "\uff61", "\ufe52"}
+_LATIN_NAME = re.compile(r"LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |SMALL |CAPITAL )?([A-Z])(?: WITH .*)?")
+
+
+def _latin_letter(c: str) -> str | None:
+    """The plain letter a Latin letter that neither NFKC nor the confusables table folds stands for, read from its
+    Unicode name: small capitals ("LATIN LETTER SMALL CAPITAL M" -> "m"), letters with hooks or strokes."""
+    m = _LATIN_NAME.fullmatch(unicodedata.name(c, ""))
+    return m.group(1).lower() if m else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -272,6 +289,10 @@ def _fold_char(c: str) -> str:
         r = " "
     elif cat == "Pd" or c in _EXTRA_DASHES:
         r = "-"
+    elif cat == "Nd" and unicodedata.decimal(c, None) is not None:
+        r = str(unicodedata.decimal(c))  # Arabic-Indic, Devanagari, fullwidth ... digits
+    elif c in _DOTS:
+        r = "."
     else:
         table = None
         out = []
@@ -292,7 +313,7 @@ def _fold_char(c: str) -> str:
                 else:
                     if table is None:
                         table = _confusables()
-                    out.append(table.get(x, x))
+                    out.append(table.get(x) or _latin_letter(x) or x)
         r = "".join(out)
         if r.casefold() != r.lower() or len(r.lower()) != len(r):
             r = r.casefold()  # full case folding ("ß" -> "ss"); .lower() stays length-preserving on the skeleton
@@ -624,6 +645,9 @@ def _format_of(path: str) -> str:
         (".qde", "qde"),
         (".xml", "xml"),
         (".csv", "csv"),
+        (".yml", "yaml"),
+        (".yaml", "yaml"),
+        (".json", "json"),
     ):
         if name.endswith(suffix):
             return fmt
@@ -633,12 +657,84 @@ def _format_of(path: str) -> str:
 def _parse(text: str, fmt: str) -> _Layer:
     root = _Layer(text)
     if fmt == "html":
-        return _html_layer(root)
+        return _decoded_layer(_html_layer(root))
     if fmt == "ipynb":
-        return _ipynb_layer(root)
+        return _decoded_layer(_ipynb_layer(root))
     if fmt in ("svg", "xml", "qde"):
-        return _markup_layer(root, fmt)
-    return root
+        return _decoded_layer(_markup_layer(root, fmt))
+    if fmt in ("yaml", "json") or (fmt == "text" and text.startswith("---")):
+        root = _escapes_layer(root, fmt)
+    return _decoded_layer(_bidi_layer(root))
+
+
+# A double-quoted YAML or JSON string holds escapes that its reader decodes ("\x4Darcus", "\u0042ella" are
+# "Marcus", "Bella"): decoded before matching, in YAML and JSON files and in a text file's front matter.
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*\\(?:[^"\\]|\\.)*)"', re.S)
+
+
+def _escapes_layer(layer: _Layer, fmt: str) -> _Layer:
+    text = layer.text
+    if "\\" not in text:
+        return layer
+    end = len(text)
+    if fmt == "text":  # front matter only: up to the closing '---' line
+        close = re.search(r"\n---[ \t]*(?:\n|$)", text[3:])
+        end = close.end() + 3 if close else 0
+    b = _Builder(layer)
+    for m in _QUOTED.finditer(text, 0, end):
+        try:
+            import yaml
+
+            value = json.loads(m.group()) if fmt == "json" else yaml.safe_load(m.group())
+        except Exception:  # noqa: BLE001 - not a string its reader decodes: matched as written
+            continue
+        if isinstance(value, str) and value != m.group(1):
+            b.replace(m.start(1), m.end(1), value)
+    return b.finish()
+
+
+_OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
+
+
+def _bidi_layer(layer: _Layer) -> _Layer:
+    """Text inside a right-to-left override (U+202E ... U+202C or the line's end) is shown reversed: ``\u202esucraM``
+    reads "Marcus" on screen, so it is matched in the order a reader sees."""
+    if "\u202e" not in layer.text:
+        return layer
+    b = _Builder(layer)
+    for m in _OVERRIDE.finditer(layer.text):
+        if m.group(1):
+            b.replace(m.start(1), m.end(1), m.group(1)[::-1])
+    return b.finish()
+
+
+# A character written as an HTML entity ("M&#97;rcus", "Pei&nbsp;Shan") or percent-encoded ("Kwek%20Pei",
+# "kelly.w%40gmail.com") is the character a browser or a mail client shows: decoded before anything is matched.
+_ESCAPED = re.compile(r"&#(\d{1,7});?|&#[xX]([0-9a-fA-F]{1,6});?|&([a-zA-Z][a-zA-Z0-9]{1,31};)|(?:%[0-9a-fA-F]{2})+")
+
+
+def _decode_one(m: re.Match) -> str | None:
+    if m.group(1) or m.group(2):
+        n = int(m.group(1) or m.group(2), 10 if m.group(1) else 16)
+        return chr(n) if 0 < n < 0x110000 and not 0xD800 <= n < 0xE000 else None
+    if m.group(3):
+        return html.entities.html5.get(m.group(3))
+    try:
+        return bytes.fromhex(m.group().replace("%", "")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decoded_layer(layer: _Layer) -> _Layer:
+    text = layer.text
+    if "&" not in text and "%" not in text:
+        return layer
+    b = _Builder(layer)
+    for m in _ESCAPED.finditer(text):
+        r = _decode_one(m)
+        if r is not None and r != m.group():
+            b.replace(m.start(), m.end(), r)
+    return b.finish()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -764,18 +860,17 @@ def whole_word_pattern(forms, at: bool = True) -> re.Pattern | None:
 
 # Between the parts of a name: white space (line breaks included), a hyphen, an underscore or a dot, "Jia Hui",
 # "Jia-Hui", "Jia-\nHui", "Jia_Hui", "jia.hui".
-_SEP = r"(?:\s*[-_.]\s*|\s+)"
+_SEP = r"(?:\s*[-_.,/|+~*]\s*|\s+)"
 # Inside a handle, where it has a '.', '_' or '-': any of them, a space or nothing ("darren.koh", "darren_koh",
 # "darren koh", "darrenkoh").
 _HANDLE_SEP = r"[-_.\s]?"
 # Inside a part, between two letters: a hyphen, possibly at a line break ("Vik-\nram").
-_HY = r"(?:-\s*)?"
+_HY = r"(?:-\s*|\n[ \t]*)?"
 _WORD = "a-z0-9_"
-_SPACED = re.compile(
-    r"(?<![a-z0-9])[a-z](?P<sep>[ \t]+|[ \t]*[.\-_*/+|~\u00b7][ \t]*)[a-z]"
-    r"(?:(?P=sep)[a-z]){2,}(?![a-z0-9])"
-)
-_SPACED_MIN = 4
+# letters of one word set apart by spaces or punctuation, evenly or not ("M a r c u s", "M-a r.c u s", "(m)(a)(r)")
+_SPACED_SEP = r"(?:[ \t]{1,3}|[ \t]*[.\-_*/+|~()\[\]]{1,2}[ \t]*)"
+_SPACED = re.compile(rf"(?<![a-z0-9])[a-z](?:{_SPACED_SEP}[a-z]){{2,}}(?![a-z0-9])")
+_SPACED_MIN = 3
 
 
 def _units(form: str) -> list[str]:
@@ -818,10 +913,85 @@ def _trie_regex(forms) -> str:
 
 
 def _identifier_regex(forms) -> re.Pattern | None:
+    """Whole-word matches of ``forms``, where a word ends at anything but a letter: a digit or an underscore is a
+    boundary ("Vikram2023", "marcus_teo_92", "_Marcus_" as Markdown writes emphasis)."""
     forms = sorted({f for f in forms if f.strip()})
     if not forms:
         return None
-    return re.compile(rf"(?<![{_WORD}])@?(?:{_trie_regex(forms)})(?![{_WORD}])")
+    return re.compile(rf"(?<![a-z])@?(?:{_trie_regex(forms)})(?![a-z])")
+
+
+TITLES = ("mr", "mrs", "ms", "mdm", "miss", "dr", "prof")
+
+
+def name_variants(names) -> list[str]:
+    """Other ways a display name is written: any two of its parts in either order ("Shan Pei", "Teo Marcus",
+    "Nur Aisyah"), one part after the initial of another ("M. Teo", "M Teo") or after a title ("Mr Teo",
+    "Mdm Rahman"). Parts of one letter are left out."""
+    out: set[str] = set()
+    for name in names:
+        parts = [p for p in re.split(r"[\s\-]+", str(name).strip()) if len(p) >= 2]
+        for a in parts:
+            for b in parts:
+                if a is b:
+                    continue
+                out.add(f"{a} {b}")
+                if len(b) >= 3:
+                    out.add(f"{a[0]} {b}")
+        for b in parts:
+            if len(b) >= 3:
+                out.update(f"{t} {b}" for t in TITLES)
+    return sorted(out)
+
+
+def plural_forms(forms) -> list[str]:
+    """A name with a plural or possessive ``s`` and no apostrophe ("Vikrams", "the two Bens"), unless that is an
+    English word ("Marks"). Names of three letters or more only, not initials."""
+    english = english_words()
+    out = set()
+    for f in forms:
+        # names of three letters or more, not initials ("JH" + "s" is not a plural of anyone)
+        if len(re.sub(r"[^A-Za-z]", "", f)) >= 3 and f[-1].isalpha() and any(c.islower() for c in f):
+            for suffix in ("s", "es"):
+                if fold(f + suffix).replace(" ", "") not in english:
+                    out.add(f + suffix)
+    return sorted(out)
+
+
+# Views of a skeleton in which more of a name shows. CamelCase and hashtags ("MarcusTeo92", "#teamVikram",
+# "KohWenJie") are split where a lower-case letter meets a capital; emphasis marks and symbols inside a word
+# ("Mar**cus**", "Mar🙂cus") are dropped.
+_SPLIT = re.compile(
+    r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])[*~`^]+|[*~`^]+(?=[A-Za-z])|(?<=[A-Za-z])[^\x00-\x7f](?=[A-Za-z])"
+)
+# Digits and symbols standing for letters inside a word ("Sh3rmaine", "Pr1yanka", "Marcu$"); "1" may be an i or an l.
+_LEET_RUN = re.compile(
+    r"(?<=[a-z])[0134579$@!|]+(?=[a-z])|(?<=[a-z])[0134579$!|]+(?![a-z0-9])|(?<![a-z0-9@])[0134579$!|]+(?=[a-z]{2})"
+)
+_LEET = (str.maketrans("0134579$@!|", "oieastgsail"), str.maketrans("0134579$@!|", "oleastgsall"))
+
+
+def _split_view(cased: str) -> _Layer | None:
+    if not _SPLIT.search(cased):
+        return None
+    b = _Builder(_Layer(cased))
+    for m in _SPLIT.finditer(cased):
+        b.replace(m.start(), m.end(), " " if m.start() == m.end() else "")
+    layer = b.finish()
+    return _Layer(layer.text.lower(), layer.parent, layer._new, layer._old, layer._ident)
+
+
+def _leet_views(text: str) -> list[str]:
+    runs = list(_LEET_RUN.finditer(text))
+    if not runs:
+        return []
+    out = []
+    for table in _LEET:
+        chars = list(text)
+        for m in runs:
+            chars[m.start() : m.end()] = m.group().translate(table)
+        out.append("".join(chars))
+    return out
 
 
 def _allow_key(value: str) -> str:
@@ -907,7 +1077,7 @@ def _emails(text: str):
             lstart += 1
         if lstart >= s:
             continue
-        bare = "@" not in tok and "[" not in tok and "(" not in tok and "{" not in tok and "<" not in tok
+        bare = tok.strip() == "at"
         spaced_at = tok != "@" and "@" in tok
         first = _LABEL.match(text, e)
         if first is None:
@@ -935,10 +1105,113 @@ def _emails(text: str):
                 break
             if not _KNOWN_TLD.match(tld):
                 continue
-            if bare and not (any("dot" in d for d in dots[:k]) or first.group() in _MAIL_HOSTS):
-                continue
+            addressy = bool(re.search(r"[._\d]", text[lstart:s]))  # "kelly.tan", "kw92"; not "met"
+            if bare and not (
+                any("dot" in d for d in dots[:k]) or first.group() in _MAIL_HOSTS or (k >= 2 and addressy)
+            ):
+                continue  # "kelly.tan at sph.nus.edu.sg"; not "we met at nus.edu.sg" or "at home. Then"
             yield lstart, end
             break
+        else:
+            # "kelly.w AT gmail": a mail host and no domain ending, from a local part that looks like an address
+            host = first.group()
+            if host in _MAIL_HOSTS and len(host) > 2 and re.search(r"[._\d]", text[lstart:s]):
+                if not (first.end() < len(text) and _NOT_AFTER_EMAIL.match(text, first.end())):
+                    yield lstart, first.end()
+
+
+# Phone numbers written any way a person writes them: grouped by spaces, dashes, dots, slashes or brackets, evenly
+# or not, over a line break, with an "l" or "O" typed for a digit, or spelled out. A run of digits and separators is
+# read as a number and judged by its digits and its grouping (:func:`_phone_number`).
+_PHONE_RUN = re.compile(
+    r"(?<![\w+.,=/-])(?P<plus>\+\s?)?(?:\(\s*\+?\s*\d{1,3}\s*\)\s*)?[\dlo|](?:[ \t\n./()-]{0,3}[\dlo|]){6,16}"
+    r"(?![\w]|[.,:/-]\w)"
+)
+_PHONE_DIGIT = str.maketrans("lo|", "101")
+_DIGIT_WORDS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
+_SPELLED = re.compile(rf"(?<![a-z])(?:(?:{_DIGIT_WORDS})[\s,-]+){{6,}}(?:{_DIGIT_WORDS})(?![a-z])")
+_DIGIT_OF = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
+
+
+_MOBILE_GROUPS = ([4, 2, 2], [2, 2, 2, 2], [1, 3, 4], [2, 3, 3], [3, 3, 2], [1] * 8)
+
+
+def _phone_number(run: str, plus: bool) -> bool:
+    digits = re.sub(r"[^\dlo|]", "", run).translate(_PHONE_DIGIT)
+    typed = sum(c.isdigit() for c in run)
+    if typed < 7 or len(digits) - typed > 2:
+        return False  # mostly letters: a word, not a number
+    groups = [len(g) for g in re.split(r"[ \t\n./()-]+", run.strip("+ ")) if g]
+    if plus or digits.startswith("65") and len(digits) == 10 and digits[2] in "3689":
+        return 8 <= len(digits) <= 15
+    if len(digits) == 8 and digits[0] in "3689":
+        # 91234567, 9123 4567 as numbers are written; the other groupings people use ("9123 45 67", "91 23 45 67",
+        # "9 123 4567", "9 1 2 3 4 5 6 7") only for mobile numbers (8, 9), so that "36 38 40 42" stays a list of
+        # temperatures and "weeks 8 9 10 11 12" a list of weeks
+        return groups in ([8], [4, 4]) or digits[0] in "89" and groups in _MOBILE_GROUPS
+    if digits[0] == "0" and 10 <= len(digits) <= 11:
+        return len(groups) >= 2 and min(groups) >= 3  # 012-345 6789 (Malaysia), 0xx xxx xxxx
+    return False
+
+
+def _phones(text: str):
+    """Spans of phone numbers :data:`PATTERNS`' regex does not read (see :data:`_PHONE_RUN`)."""
+    for m in _PHONE_RUN.finditer(text):
+        if _phone_number(m.group(), bool(m.group("plus"))):
+            yield m.start(), m.end()
+    for m in _SPELLED.finditer(text):
+        digits = "".join(_DIGIT_OF[w] for w in re.findall(rf"{_DIGIT_WORDS}", m.group()))
+        if _phone_number(digits, False):
+            yield m.start(), m.end()
+
+
+# NRIC/FIN and matriculation numbers with their digits grouped or set apart ("S123 4567D", "S.1234567.D",
+# "A0123 456X", "E-0123456"), an "O" typed for a zero.
+_ID_SEP = r"[ \t\n.\-/]{0,2}"
+_ID_DIGITS = rf"(?:[\do]{_ID_SEP}){{6}}[\do]"
+_SPACED_IDS = {
+    "nric": re.compile(rf"(?<![a-z0-9])[stfgm]{_ID_SEP}{_ID_DIGITS}{_ID_SEP}[a-z](?![a-z0-9])"),
+    "matric": re.compile(
+        rf"(?<![a-z0-9])(?:[au]{_ID_SEP}{_ID_DIGITS}{_ID_SEP}[a-z]|e{_ID_SEP}{_ID_DIGITS})(?![a-z0-9])"
+    ),
+}
+
+
+def _spaced_ids(text: str, kind: str):
+    for m in _SPACED_IDS[kind].finditer(text):
+        if sum(c.isdigit() for c in m.group()) >= 5:
+            yield m.start(), m.end()
+
+
+# Personal profile URLs on more sites and subdomains ("sg.linkedin.com/in/x", "mbasic.facebook.com/x"), also
+# "defanged" ("facebook[.]com/x", "instagram dot com/x").
+_PROFILE_URL = re.compile(
+    r"(?<![\w@-])(?:https?://)?(?:[a-z0-9-]+\.){0,3}"
+    r"(?:facebook\.com|fb\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com|threads\.net|github\.com"
+    r"|linkedin\.com/(?:in|pub)|youtube\.com/(?:c|channel|user|@)|reddit\.com/(?:u|user)|linktr\.ee|tumblr\.com"
+    r"|bsky\.app/profile|t\.me|telegram\.(?:me|dog)|wa\.me|snapchat\.com/add|medium\.com/@?|substack\.com/@"
+    r"|pinterest\.com|vk\.com|weibo\.com|xiaohongshu\.com/user/profile|line\.me/ti/p|discord\.com/users)"
+    r"/@?[a-z0-9_%][a-z0-9_.%-]*"
+    r"|(?<![\w@-])[a-z0-9-]+\.(?:tumblr\.com|substack\.com)"
+)
+_DEFANG = re.compile(r"\s*[\[(]\s*(?:\.|dot)\s*[\])]\s*|\s+dot\s+(?=[a-z]{2,}\b)")
+
+
+def _profile_urls(text: str):
+    if "/" not in text and "tumblr" not in text and "substack" not in text:
+        return
+    view: _Layer | str = text
+    if _DEFANG.search(text):
+        b = _Builder(_Layer(text))
+        for m in _DEFANG.finditer(text):
+            b.replace(m.start(), m.end(), ".")
+        view = b.finish()
+    vt = view if isinstance(view, str) else view.text
+    for m in _PROFILE_URL.finditer(vt):
+        if isinstance(view, str):
+            yield m.start(), m.end()
+        else:
+            yield view.origin(m.start()), view.origin(m.end() - 1) + 1
 
 
 class Gate:
@@ -947,10 +1220,13 @@ class Gate:
     def __init__(self, roster: pd.DataFrame | None = None, allow=None):
         have = roster is not None and len(roster) > 0
         self._has_roster = bool(have)
-        ids = [i for _, i in roster_identifiers(roster)] if have else []
+        pairs = roster_identifiers(roster) if have else []
+        ids = [i for _, i in pairs]
         ids += joined_forms(ids)
         sks = [Skeleton(i) for i in ids]
-        exact = {sk.text for sk in sks}
+        # written forms (other orders, initials, titles, plurals) are looked for as written, not as OCR misreads
+        written = name_variants(i for k, i in pairs if k == "name") + plural_forms(i for k, i in pairs if k != "handle")
+        exact = {sk.text for sk in sks} | {fold(f) for f in written}
         self.roster_exact = _identifier_regex(exact)  # on Skeleton.text
         self.roster_re = _identifier_regex(ocr_fold(sk.cased) for sk in sks)  # on Skeleton.ocr
         compact = sorted(
@@ -959,9 +1235,18 @@ class Gate:
         )
         self._compact = re.compile("|".join(map(re.escape, compact))) if compact else None
         self.allow: dict[str, set[str]] = {}
+        phrases: dict[str, set[str]] = {}
         for a in allow or []:
             value, kind = (a.value, a.kind) if isinstance(a, Allowed) else (str(a), "")
             self.allow.setdefault(_allow_key(value), set()).add(kind)
+            if len(fold(value).split()) > 1 or "'" in value:
+                phrases.setdefault(fold(value), set()).add(kind)
+        # an allowed phrase ("Hari Raya", "Benedict's test", "Marcus Gunn pupil") allows a hit inside it, and
+        # only there: the same alias elsewhere is still a hit
+        self._phrases = [
+            (re.compile(r"(?<![a-z])" + r"\s+".join(map(re.escape, key.split())) + r"(?![a-z])"), kinds)
+            for key, kinds in sorted(phrases.items())
+        ]
 
     @property
     def has_roster(self) -> bool:
@@ -999,17 +1284,29 @@ class Gate:
         t = sk.text
         # (original start, kind) -> (text position, value, text end)
         found: dict[tuple[int, str], tuple[int, str, int]] = {}
+        allowed_spans = [(m.start(), m.end(), kinds) for rx, kinds in self._phrases for m in rx.finditer(t)]
 
         def add(kind: str, pos: int, value: str, orig: int | None = None, end: int | None = None) -> None:
             if self._allowed(value, kind):
                 return
+            stop = pos + len(value) if end is None else end
+            if any(a <= pos and stop <= b and ("" in kinds or kind in kinds) for a, b, kinds in allowed_spans):
+                return
             o = sk.origin(pos) if orig is None else orig
-            found.setdefault((o, kind), (pos, value, pos + len(value) if end is None else end))
+            found.setdefault((o, kind), (pos, value, stop))
 
         if self.roster_exact is not None:
             kind = "roster identifier"
             for m in self.roster_exact.finditer(t):
                 add(kind, m.start(), m.group())
+            split = _split_view(sk.cased)
+            if split is not None:
+                for m in self.roster_exact.finditer(split.text):
+                    p, e = split.origin(m.start()), split.origin(m.end() - 1) + 1
+                    add(kind, p, t[p:e], end=e)
+            for view in _leet_views(t):
+                for m in self.roster_exact.finditer(view):
+                    add(kind, m.start(), t[m.start() : m.end()])
             ocr = sk.ocr
             for m in self.roster_re.finditer(ocr):
                 p = sk.ocr_to_text(m.start())
@@ -1027,6 +1324,13 @@ class Gate:
                             break
         for s, e in _emails(t):
             add("email", s, t[s:e])
+        for s, e in _phones(t):
+            add("phone", s, t[s:e])
+        for kind in ("nric", "matric"):
+            for s, e in _spaced_ids(t, kind):
+                add(kind, s, t[s:e])
+        for s, e in _profile_urls(t):
+            add("url", s, t[s:e])
         for kind in _PATTERN_ORDER[1:]:
             rx = _PHONE_CSV if (kind == "phone" and fmt == "csv") else PATTERNS[kind]
             for m in rx.finditer(t):
