@@ -393,3 +393,23 @@ def test_a_page_with_another_apps_step_is_read_on_its_own():
     other = _posts(BASE, BASE + 1.5 * STEP, BASE + 3 * STEP)  # a step half again as wide
     layout.assign_depths([*pages, other])
     assert [p["depth"] for p in other] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("tail", ["Admin · 2h", "@jiahui.lim · 2h", "· 2h", "Moderator · 12 Mar"])
+def test_a_header_that_wraps_keeps_its_time_and_badge_out_of_the_body(tail):
+    """On a narrow phone a long header wraps: the name (and handle) on one line, the badge and time on the next.
+    That second line is the header's, not the first line of the body."""
+    df = fake_page(POSTS)
+    i = df.index[df["text"] == "Lim Jia Hui · 2h"][0]
+    row = df.loc[i].to_dict()
+    df.loc[i, "text"] = "Lim Jia Hui @jiahui.lim" if not tail.startswith("@") else "Lim Jia Hui"
+    df.loc[df["y0"] > row["y0"], ["y0", "y1"]] += 48
+    more = {**row, "text": tail, "y0": row["y0"] + 48, "y1": row["y1"] + 48, "x1": row["x0"] + 170}
+    df = pd.concat([df, pd.DataFrame([more])]).sort_values("y0").reset_index(drop=True)
+    posts, lines = layout.read_page(df, 1080)
+    p = posts[1]
+    assert (p["author"], p["text"]) == ("Lim Jia Hui", "This is 8 to 12.")
+    assert p["timestamp"] and p["handle"] == "jiahui.lim"
+    assert p["badge"] == ("Admin" if "Admin" in tail else "Moderator" if "Moderator" in tail else "")
+    assert [ln["role"] for ln in lines if ln["text"] == tail] == ["header"]
+    assert [q["author"] for q in posts] == [q[1] for q in POSTS]

@@ -131,6 +131,14 @@ def parse_header(text: str) -> dict | None:
     if not m:
         return None
     left, when = m.group("left").strip(), m.group("time")
+    sep = text[m.end("left") : m.start("time")]
+    if (
+        not re.search(r"\d", when)
+        and "·" not in sep
+        and "•" not in sep
+        and not (sep[:1].isspace() and sep[-1:].isspace())
+    ):
+        return None  # "@jiahui.lim": a handle's last part, not a time whose digits all misread
     badge = ""
     for b in BADGES:
         mm = re.search(rf"[\W_]*{b}[\W_]*$", left, flags=re.IGNORECASE)
@@ -160,6 +168,15 @@ def parse_header_lenient(text: str) -> dict | None:
         return None
     head["timestamp"] = _clean_time(when)
     return head
+
+
+def header_tail(text: str) -> dict | None:
+    """The second line of a header that wrapped on a narrow screen: only ``[@handle] [badge] · TIME`` (the name
+    stayed on the line above). None when the line holds anything else."""
+    if len(text) > 40:
+        return None
+    tail = parse_header(f"Name {text.strip()}")
+    return tail if tail is not None and tail["author"] == "Name" and tail["timestamp"] else None
 
 
 def _clean_time(t: str) -> str:
@@ -415,6 +432,15 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
     titles = 0
     for i, line in enumerate(lines):
         text = line["text"]
+        if cur is not None and cur["state"] == "header" and not cur["body"] and not cur["timestamp"]:
+            tail = header_tail(text)
+            if tail is not None:  # the header wrapped: its handle, badge and time on the next line
+                cur["handle"] = cur["handle"] or tail["handle"]
+                cur["badge"] = cur["badge"] or tail["badge"]
+                cur["timestamp"] = tail["timestamp"]
+                cur["header_more"].append(line)
+                line.update(role="header", post_index=len(posts))
+                continue
         if _is_pinned(text):
             line["role"] = "label"
             label.append(line)
@@ -425,6 +451,7 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
                 **head,
                 "state": "header",
                 "header": line,
+                "header_more": [],
                 "body": [],
                 "footer": None,
                 "reactions": None,
@@ -472,7 +499,7 @@ def read_page(words: pd.DataFrame, width: int, is_member=None) -> tuple[list[dic
             ln.update(role="chrome", kind="nav")
     out = []
     for i, p in enumerate(posts, 1):
-        lines_ = [p["header"]] + p["body"] + ([p["footer"]] if p["footer"] else [])
+        lines_ = [p["header"], *p["header_more"]] + p["body"] + ([p["footer"]] if p["footer"] else [])
         lefts = sorted(ln["x0"] for ln in lines_)
         confs = [ln["conf"] for ln in lines_]
         out.append(
