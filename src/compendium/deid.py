@@ -966,7 +966,7 @@ _SPLIT = re.compile(
 )
 # Digits and symbols standing for letters inside a word ("Sh3rmaine", "Pr1yanka", "Marcu$"); "1" may be an i or an l.
 _LEET_RUN = re.compile(
-    r"(?<=[a-z])[0134579$@!|]+(?=[a-z])|(?<=[a-z])[0134579$!|]+(?![a-z0-9])|(?<![a-z0-9@])[0134579$!|]+(?=[a-z]{2})"
+    r"(?<=[a-z])[0134579$@!|]+(?=[a-z])|(?<=[a-z]{2})[0134579$!|]+(?![a-z0-9])|(?<![a-z0-9@])[0134579$!|]+(?=[a-z]{2})"
 )
 _LEET = (str.maketrans("0134579$@!|", "oieastgsail"), str.maketrans("0134579$@!|", "oleastgsall"))
 
@@ -981,17 +981,31 @@ def _split_view(cased: str) -> _Layer | None:
     return _Layer(layer.text.lower(), layer.parent, layer._new, layer._old, layer._ident)
 
 
-def _leet_views(text: str) -> list[str]:
+def _leet_views(text: str) -> tuple[list, list[str]]:
+    """The leet runs of ``text`` and the text with them read as letters (one view per reading of "1")."""
     runs = list(_LEET_RUN.finditer(text))
     if not runs:
-        return []
+        return [], []
     out = []
     for table in _LEET:
         chars = list(text)
         for m in runs:
             chars[m.start() : m.end()] = m.group().translate(table)
         out.append("".join(chars))
-    return out
+    return runs, out
+
+
+def _windows(positions, n: int, pad: int = 64) -> list[tuple[int, int]]:
+    """Merged ranges of ``pad`` characters either side of ``positions`` (sorted), clipped to ``[0, n]``: where a
+    view differs from the skeleton, the only places a match of its own can be."""
+    out: list[list[int]] = []
+    for p in sorted(positions):
+        a, b = max(0, p - pad), min(n, p + pad)
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _allow_key(value: str) -> str:
@@ -1300,13 +1314,17 @@ class Gate:
             for m in self.roster_exact.finditer(t):
                 add(kind, m.start(), m.group())
             split = _split_view(sk.cased)
-            if split is not None:
-                for m in self.roster_exact.finditer(split.text):
-                    p, e = split.origin(m.start()), split.origin(m.end() - 1) + 1
-                    add(kind, p, t[p:e], end=e)
-            for view in _leet_views(t):
-                for m in self.roster_exact.finditer(view):
-                    add(kind, m.start(), t[m.start() : m.end()])
+            if split is not None:  # only around what the view changed: the rest reads as the skeleton does
+                changed = [n for n, same in zip(split._new, split._ident) if not same]
+                for a, b in _windows(changed, len(split.text)):
+                    for m in self.roster_exact.finditer(split.text, a, b):
+                        p, e = split.origin(m.start()), split.origin(m.end() - 1) + 1
+                        add(kind, p, t[p:e], end=e)
+            runs, views = _leet_views(t)
+            for a, b in _windows([m.start() for m in runs], len(t)):
+                for view in views:
+                    for m in self.roster_exact.finditer(view, a, b):
+                        add(kind, m.start(), t[m.start() : m.end()])
             ocr = sk.ocr
             for m in self.roster_re.finditer(ocr):
                 p = sk.ocr_to_text(m.start())
