@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -116,15 +115,9 @@ def main(argv=None) -> int:
     except RuntimeError as exc:
         print(exc)
         return 2
-    tmp = None
-    if args.keep:
-        root = Path(args.keep)
-        if root.exists() and any(root.iterdir()):
-            print(f"{root} exists and is not empty")
-            return 2
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="html-variants-")
-        root = Path(tmp.name)
+    root, tmp = phone_variants.work_root(args.keep, "html-variants-")
+    if root is None:
+        return 2
     try:
         t0 = time.perf_counter()
         html_pages.write_html_corpus(root, n_pages=args.pages, seed=args.seed)
@@ -143,14 +136,7 @@ def main(argv=None) -> int:
         if refused:
             print()
         quality = res["ocr_quality"].set_index("screenshot_id") if res is not None else pd.DataFrame()
-        gate = deid.Gate(deid.load_roster(root / "roster.csv"))
-        redacted = root / "run" / "out" / "redacted"
-        hits: dict[str, tuple[int, int]] = {}
-        if res is not None:
-            for sid in quality.index:
-                path = redacted / f"{sid}.png"
-                if path.is_file():
-                    hits[sid] = phone_variants.identifier_hits(path, gate, args.engine)
+        hits = phone_variants.redaction_hits(res, root, args.engine)
 
         print(
             "| id | font | viewport | theme | chrome | posts drawn as | format | page | posts expected / found "

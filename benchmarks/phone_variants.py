@@ -87,6 +87,32 @@ def identifier_hits(redacted: Path, gate, engine: str) -> tuple[int, int]:
     return hits, len(words)
 
 
+def redaction_hits(res, root: Path, engine: str) -> dict[str, tuple[int, int]]:
+    """``{screenshot_id: (identifiers, lines)}``: every redacted page of a run of :func:`run_stage` read afresh."""
+    if res is None:
+        return {}
+    gate = deid.Gate(deid.load_roster(root / "roster.csv"))
+    redacted = root / "run" / "out" / "redacted"
+    return {
+        sid: identifier_hits(redacted / f"{sid}.png", gate, engine)
+        for sid in res["ocr_quality"]["screenshot_id"]
+        if (redacted / f"{sid}.png").is_file()
+    }
+
+
+def work_root(keep: str | None, prefix: str):
+    """``(root, tmp)``: the folder to write the set into (``keep``, which must be new or empty; else a temporary
+    one, ``tmp`` to clean up), or ``(None, None)`` when ``keep`` is not empty."""
+    if keep:
+        root = Path(keep)
+        if root.exists() and any(root.iterdir()):
+            print(f"{root} exists and is not empty")
+            return None, None
+        return root, None
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return Path(tmp.name), tmp
+
+
 def total_row(label: str, q: pd.DataFrame, transcribed: pd.DataFrame, hits: str) -> str:
     """A total row: CER pooled (summed edit distance / summed length), authors and depths post-weighted."""
     s = screenshots.summarise_quality(q, transcribed[transcribed["screenshot_id"].isin(q["screenshot_id"])])
@@ -115,15 +141,9 @@ def main(argv=None) -> int:
     if missing:
         print(f"fonts not installed: {', '.join(missing)} (apt-get install {phone_pages.tv.FONT_PACKAGES})")
         return 2
-    tmp = None
-    if args.keep:
-        root = Path(args.keep)
-        if root.exists() and any(root.iterdir()):
-            print(f"{root} exists and is not empty")
-            return 2
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="phone-variants-")
-        root = Path(tmp.name)
+    root, tmp = work_root(args.keep, "phone-variants-")
+    if root is None:
+        return 2
     try:
         t0 = time.perf_counter()
         transcribed, truth = phone_pages.write_phone_corpus(root, n_pages=args.pages, seed=args.seed)
@@ -139,14 +159,7 @@ def main(argv=None) -> int:
         if refused:
             print()
         quality = res["ocr_quality"].set_index("screenshot_id") if res is not None else pd.DataFrame()
-        gate = deid.Gate(deid.load_roster(root / "roster.csv"))
-        redacted = root / "run" / "out" / "redacted"
-        hits: dict[str, tuple[int, int]] = {}
-        if res is not None:
-            for sid in quality.index:
-                path = redacted / f"{sid}.png"
-                if path.is_file():
-                    hits[sid] = identifier_hits(path, gate, args.engine)
+        hits = redaction_hits(res, root, args.engine)
 
         print(
             "| id | font | width | theme | chrome | jpeg q | blur / resample | separator | posts expected / found "
