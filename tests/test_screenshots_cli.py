@@ -39,11 +39,16 @@ def derived_digest():
 
 
 @pytest.fixture
-def corpus(tmp_path):
-    """(raw copy, derived copy, run): break the raw copy, then call run(*extra_args) -> CompletedProcess."""
+def corpus(tmp_path, full_run):
+    """(raw copy, derived copy, run): break the raw copy, then call run(*extra_args) -> CompletedProcess.
+
+    The run starts from a copy of the shared full run's OCR cache (conftest ``full_run``): the pages left intact
+    are read from it, so the stage reaches the broken one in seconds instead of reading every page before it
+    afresh; the broken page is new to the cache (its bytes changed) and is read as a user's would be."""
     raw, derived = tmp_path / "raw", tmp_path / "derived"
     shutil.copytree(RAW, raw)
     shutil.copytree(DERIVED, derived)
+    shutil.copytree(full_run[0] / "cache", tmp_path / "cache")
 
     def run(*extra, env=None):
         manifest.write(raw)
