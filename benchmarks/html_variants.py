@@ -200,30 +200,7 @@ def main(argv=None) -> int:
             )
         if res is not None:
             q = res["ocr_quality"]
-            total_hits = sum(h for h, _ in hits.values())
-            pages_hit = sum(1 for h, _ in hits.values() if h)
-            label = "total" if not refused else f"total, {len(q)} pages run"
-            print(phone_variants.total_row(label, q, transcribed, f"{total_hits} on {pages_hit} page(s)"))
-            allq = q
-            if refused:
-                extra = pd.DataFrame(
-                    [
-                        {
-                            "screenshot_id": sid,
-                            "posts_found": 0,
-                            "cer": 1.0,
-                            "author_accuracy": 0.0,
-                            "depth_accuracy": 0.0,
-                            "posts_expected": int((transcribed["screenshot_id"] == sid).sum()),
-                        }
-                        for sid in refused
-                        if sid in set(truth["screenshot_id"])
-                    ]
-                )
-                allq = pd.concat([q, extra], ignore_index=True)
-                print(
-                    phone_variants.total_row(f"total, all {len(allq)} pages (refused = unread)", allq, transcribed, "")
-                )
+            total_hits = phone_variants.print_totals(q, transcribed, truth, refused, hits)
             s = screenshots.summarise_quality(q, transcribed[transcribed["screenshot_id"].isin(q["screenshot_id"])])
             print(
                 f"\nSPEC 6 bars on the {len(q)} page(s) run: CER {s['cer']:.2%} (<= 2%: "

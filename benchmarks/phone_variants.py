@@ -113,6 +113,34 @@ def work_root(keep: str | None, prefix: str):
     return Path(tmp.name), tmp
 
 
+def print_totals(q: pd.DataFrame, transcribed: pd.DataFrame, truth: pd.DataFrame, refused: dict, hits: dict) -> int:
+    """Print the total row (and, when pages were refused, the total counting them as unread); returns the
+    identifiers left in the re-read."""
+    total_hits = sum(h for h, _ in hits.values())
+    pages_hit = sum(1 for h, _ in hits.values() if h)
+    label = "total" if not refused else f"total, {len(q)} pages run"
+    print(total_row(label, q, transcribed, f"{total_hits} on {pages_hit} page(s)"))
+    if refused:
+        # the pages set aside, as unread: every post not found
+        extra = pd.DataFrame(
+            [
+                {
+                    "screenshot_id": sid,
+                    "posts_found": 0,
+                    "cer": 1.0,
+                    "author_accuracy": 0.0,
+                    "depth_accuracy": 0.0,
+                    "posts_expected": int((transcribed["screenshot_id"] == sid).sum()),
+                }
+                for sid in refused
+                if sid in set(truth["screenshot_id"])
+            ]
+        )
+        allq = pd.concat([q, extra], ignore_index=True)
+        print(total_row(f"total, all {len(allq)} pages (refused = unread)", allq, transcribed, ""))
+    return total_hits
+
+
 def total_row(label: str, q: pd.DataFrame, transcribed: pd.DataFrame, hits: str) -> str:
     """A total row: CER pooled (summed edit distance / summed length), authors and depths post-weighted."""
     s = screenshots.summarise_quality(q, transcribed[transcribed["screenshot_id"].isin(q["screenshot_id"])])
@@ -194,29 +222,7 @@ def main(argv=None) -> int:
                 f"{float(r['author_accuracy']):.0%} | {float(r['depth_accuracy']):.0%} | {h} ({n}) |"
             )
         if res is not None:
-            q = res["ocr_quality"]
-            total_hits = sum(h for h, _ in hits.values())
-            pages_hit = sum(1 for h, _ in hits.values() if h)
-            label = "total" if not refused else f"total, {len(q)} pages run"
-            print(total_row(label, q, transcribed, f"{total_hits} on {pages_hit} page(s)"))
-            if refused:
-                # the pages set aside, as unread: every post not found
-                extra = pd.DataFrame(
-                    [
-                        {
-                            "screenshot_id": sid,
-                            "posts_found": 0,
-                            "cer": 1.0,
-                            "author_accuracy": 0.0,
-                            "depth_accuracy": 0.0,
-                            "posts_expected": int((transcribed["screenshot_id"] == sid).sum()),
-                        }
-                        for sid in refused
-                        if sid in set(truth["screenshot_id"])
-                    ]
-                )
-                allq = pd.concat([q, extra], ignore_index=True)
-                print(total_row(f"total, all {len(allq)} pages (refused = unread)", allq, transcribed, ""))
+            print_totals(res["ocr_quality"], transcribed, truth, refused, hits)
         if args.keep:
             (root / "truth.json").write_text(
                 json.dumps(truth.to_dict("records"), indent=1, default=str) + "\n", encoding="utf-8"

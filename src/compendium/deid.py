@@ -1220,18 +1220,12 @@ _DEFANG = re.compile(r"\s*[\[(]\s*(?:\.|dot)\s*[\])]\s*|\s+dot\s+(?=[a-z]{2,}\b)
 def _profile_urls(text: str):
     if "/" not in text and "tumblr" not in text and "substack" not in text:
         return
-    view: _Layer | str = text
-    if _DEFANG.search(text):
-        b = _Builder(_Layer(text))
-        for m in _DEFANG.finditer(text):
-            b.replace(m.start(), m.end(), ".")
-        view = b.finish()
-    vt = view if isinstance(view, str) else view.text
-    for m in _PROFILE_URL.finditer(vt):
-        if isinstance(view, str):
-            yield m.start(), m.end()
-        else:
-            yield view.origin(m.start()), view.origin(m.end() - 1) + 1
+    b = _Builder(_Layer(text))
+    for m in _DEFANG.finditer(text):
+        b.replace(m.start(), m.end(), ".")
+    view = b.finish()  # the text itself when nothing is defanged
+    for m in _PROFILE_URL.finditer(view.text):
+        yield view.origin(m.start()), view.origin(m.end() - 1) + 1
 
 
 class Gate:
